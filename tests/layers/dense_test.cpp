@@ -49,3 +49,15 @@ TEST(Relu, BackwardMatchesFiniteDifferences) {
 
 }  // namespace
 }  // namespace strata::test
+
+namespace strata::test {
+namespace {
+
+TEST(DenseFixtures, MatchPyTorch) {
+    auto fixtures = loadFixtures("dense");
+    ASSERT_FALSE(fixtures["cases"].empty());
+    for (const auto& c : fixtures["cases"]) expectMatchesFixture(c);
+}
+
+}  // namespace
+}  // namespace strata::test
