@@ -100,8 +100,9 @@ Result<LayerInfo> conv2dInfer(const LayerContext& c) {
                     "); choose groups that divides both channel counts");
     }
     if (out % groups != 0) {
-        return fail("has groups=" + std::to_string(groups) + ", which does not divide out_channels=" +
-                    std::to_string(out) + "; choose groups that divides both channel counts");
+        return fail("has groups=" + std::to_string(groups) +
+                    ", which does not divide out_channels=" + std::to_string(out) +
+                    "; choose groups that divides both channel counts");
     }
     if (auto ok = expectWindowFits(c, win); !ok) return ok.error();
     const int64_t oh = win.outSize(x[2]), ow = win.outSize(x[3]);
@@ -120,7 +121,8 @@ Result<LayerInfo> conv2dInfer(const LayerContext& c) {
 
 // Copies one group of one image into columns: col[(ci*k + ky)*k + kx][oy*OW + ox] is the input
 // pixel that kernel tap (ky, kx) of channel ci sees at output position (oy, ox), 0 in the padding.
-void im2col(const ConvGeom& g, const float* img /* (Cg, H, W) */, float* col /* (Cg*k*k, OH*OW) */) {
+// img: (Cg, H, W); col: (Cg*k*k, OH*OW).
+void im2col(const ConvGeom& g, const float* img, float* col) {
     const int64_t k = g.win.kernel;
     for (int64_t ci = 0; ci < g.cg; ++ci) {
         const float* plane = img + ci * g.h * g.w;  // (H, W)
@@ -146,7 +148,8 @@ void im2col(const ConvGeom& g, const float* img /* (Cg, H, W) */, float* col /* 
 }
 
 // The adjoint of im2col: adds every column entry back onto the pixel it was read from.
-void col2imAdd(const ConvGeom& g, const float* col /* (Cg*k*k, OH*OW) */, float* img /* (Cg, H, W) */) {
+// col: (Cg*k*k, OH*OW); img: (Cg, H, W).
+void col2imAdd(const ConvGeom& g, const float* col, float* img) {
     const int64_t k = g.win.kernel;
     for (int64_t ci = 0; ci < g.cg; ++ci) {
         float* plane = img + ci * g.h * g.w;  // (H, W)

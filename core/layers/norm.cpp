@@ -130,7 +130,8 @@ void batch_norm_bwd(const OpContext& c) {
             const int64_t base = (n * g.c + ch) * g.inner;
             for (int64_t i = 0; i < g.inner; ++i) {
                 const double xhat = (x[base + i] - mu) * inv;
-                dx[base + i] += static_cast<float>(scale * (dy[base + i] - meanDy - xhat * meanDyXhat));
+                const double d = dy[base + i] - meanDy - xhat * meanDyXhat;
+                dx[base + i] += static_cast<float>(scale * d);
             }
         }
     }

@@ -122,14 +122,16 @@ TEST(Conv2d, LeNet5FeatureStackGives16x5x5) {
                             {image({1, 1, 32, 32})});
     ASSERT_TRUE(c1.ok()) << c1.message();
     EXPECT_EQ(parameterCount(*c1), 156);
-    auto p1 = inferConcrete("max_pool2d", {}, {{c1->outputs[0].shape.withBatch(1), DType::Float32}});
+    auto p1 = inferConcrete("max_pool2d", {},
+                            {{c1->outputs[0].shape.withBatch(1), DType::Float32}});
     ASSERT_TRUE(p1.ok()) << p1.message();
     EXPECT_EQ(p1->outputs[0].shape, (Shape{N, 6, 14, 14}));
     auto c2 = inferConcrete("conv2d", P({{"out_channels", 16}, {"kernel_size", 5}}),
                             {{p1->outputs[0].shape.withBatch(1), DType::Float32}});
     ASSERT_TRUE(c2.ok()) << c2.message();
     EXPECT_EQ(parameterCount(*c2), 2416);
-    auto p2 = inferConcrete("avg_pool2d", {}, {{c2->outputs[0].shape.withBatch(1), DType::Float32}});
+    auto p2 = inferConcrete("avg_pool2d", {},
+                            {{c2->outputs[0].shape.withBatch(1), DType::Float32}});
     ASSERT_TRUE(p2.ok()) << p2.message();
     EXPECT_EQ(p2->outputs[0].shape, (Shape{N, 16, 5, 5}));
 }
@@ -211,7 +213,7 @@ TEST(Conv2d, BackwardAddsIntoExistingGradients) {
     // Two consumers of the same tensor: a second backward into the same buffers must double them.
     Tensor dx = once.inputs[0], dw = once.weights[0];
     OpContext c{run.params, true, run.seed};
-    for (auto* v : {&run.inputs[0]}) c.inputs.push_back({v->ptr(), v->shape});
+    c.inputs.push_back({run.inputs[0].ptr(), run.inputs[0].shape});
     c.outputs.push_back({run.outputs[0].ptr(), run.outputs[0].shape});
     for (auto& w : run.weights) c.weights.push_back({w.ptr(), w.shape});
     c.gradOutputs.push_back({dy[0].ptr(), dy[0].shape});
@@ -220,8 +222,12 @@ TEST(Conv2d, BackwardAddsIntoExistingGradients) {
     Tensor db = once.weights[1];
     c.gradWeights.push_back({db.ptr(), db.shape});
     run.spec->backward(c);
-    for (int64_t i = 0; i < dx.numel(); ++i) EXPECT_FLOAT_EQ(dx.data[i], 2 * once.inputs[0].data[i]);
-    for (int64_t i = 0; i < dw.numel(); ++i) EXPECT_FLOAT_EQ(dw.data[i], 2 * once.weights[0].data[i]);
+    for (int64_t i = 0; i < dx.numel(); ++i) {
+        EXPECT_FLOAT_EQ(dx.data[i], 2 * once.inputs[0].data[i]);
+    }
+    for (int64_t i = 0; i < dw.numel(); ++i) {
+        EXPECT_FLOAT_EQ(dw.data[i], 2 * once.weights[0].data[i]);
+    }
     // Every output position sees each bias once: with dy = 1 its gradient is twice the positions.
     for (int64_t i = 0; i < db.numel(); ++i) EXPECT_FLOAT_EQ(db.data[i], 2 * 16.0f);
 }

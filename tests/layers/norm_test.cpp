@@ -93,7 +93,8 @@ TEST(BatchNorm, EvalUsesRunningStatisticsAndLeavesThemAlone) {
 TEST(BatchNorm, TrainingUpdatesRunningStatisticsWithUnbiasedVariance) {
     Params p{{"momentum", 0.25}};
     auto run = makeRun("batch_norm", p, {floats({4, 1})}, 4);
-    run.inputs[0] = Tensor(Shape{4, 1}, std::vector<float>{1, 2, 3, 6});  // mean 3, unbiased var 14/3
+    // Mean 3, unbiased variance 14/3.
+    run.inputs[0] = Tensor(Shape{4, 1}, std::vector<float>{1, 2, 3, 6});
     run.weights[2] = Tensor(Shape{1}, 1.0f);
     run.weights[3] = Tensor(Shape{1}, 2.0f);
     forward(run);
