@@ -141,6 +141,10 @@ Result<LayerInfo> recurrentInfer(Cell cell, const LayerContext& c) {
         return fail("expects a 3-D sequence (N, T, features) but " + c.gives(0) +
                     "; add a reshape or an embedding before it");
     }
+    if (x[1] < 1 || x[2] < 1) {
+        return fail("expects at least one time step and one feature (N, T, features) but " +
+                    c.gives(0));
+    }
     RecurrentDims d = readDims(cell, c.params);
     d.steps = x[1];
     d.features = x[2];

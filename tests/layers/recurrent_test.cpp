@@ -53,6 +53,9 @@ TEST(RecurrentShapes, FollowPyTorchAndExplainRefusals) {
          "expects a 3-D sequence (N, T, features) but 'src0' gives (N, 3, 4, 4)"},
         {"lstm of token ids", "lstm", {}, {Shape{2, 5, 1}, DType::Int32}, {},
          "'src0' gives (N, 5, 1) of integer ids; put an embedding before it"},
+        {"rnn of an empty sequence", "rnn", {}, {Shape{2, 0, 4}, DType::Float32}, {},
+         "expects at least one time step and one feature (N, T, features) but 'src0' gives "
+         "(N, 0, 4)"},
         {"embedding of floats", "embedding", {}, {Shape{2, 5}, DType::Float32}, {},
          "expects int32 token ids (N, ...) but 'src0' gives (N, 5) of float values"},
     };
