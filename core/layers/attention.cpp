@@ -242,7 +242,7 @@ void multi_head_attention_bwd(const OpContext& c) {
     const attn::MhaShape sh = mhaShapeOf(c, getInt(c.params, "num_heads"));
     const bool bias = getBool(c.params, "bias");
     const float* memory = c.inputs.size() > 1 ? c.inputs[1].data : nullptr;
-    float* dmemory = memory ? c.gradInputs[1].data : nullptr;
+    float* dmemory = memory && c.gradInputs.size() > 1 ? c.gradInputs[1].data : nullptr;
     attn::mhaBwd(sh, c.inputs[0].data, memory, mhaWeightViews(c.weights, bias, 0),
                  Dropout::make(c.training, getFloat(c.params, "dropout"), c.seed, 0),
                  mhaSavedViews(c.aux, 0), c.gradOutputs[0].data, c.gradInputs[0].data, dmemory,
