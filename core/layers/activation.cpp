@@ -23,7 +23,9 @@ Result<LayerInfo> sameShapeInfer(const LayerContext& c) { return elementwiseInfe
 // Transcendental functions cost several operations each; these counts are rough but keep the
 // FLOP total honest about where the time goes.
 ShapeRule costing(int64_t flopsPerElement) {
-    return [flopsPerElement](const LayerContext& c) { return elementwiseInfer(c, flopsPerElement); };
+    return [flopsPerElement](const LayerContext& c) {
+        return elementwiseInfer(c, flopsPerElement);
+    };
 }
 
 // ---- relu: backward reads the input ----
@@ -72,9 +74,10 @@ void gelu_fwd(const OpContext& c) {
     const bool approx = geluTanh(c);
     for (int64_t i = 0; i < x.numel(); ++i) {
         const double v = x[i];
-        const double y = approx
-                             ? 0.5 * v * (1.0 + std::tanh(kSqrt2OverPi * (v + kGeluCubic * v * v * v)))
-                             : 0.5 * v * (1.0 + std::erf(v * kInvSqrt2));
+        const double inner = kSqrt2OverPi * (v + kGeluCubic * v * v * v);
+        const double cdf = approx ? 0.5 * (1.0 + std::tanh(inner))
+                                  : 0.5 * (1.0 + std::erf(v * kInvSqrt2));
+        const double y = v * cdf;
         c.outputs[0][i] = static_cast<float>(y);
     }
 }
@@ -201,7 +204,9 @@ void softmax_bwd(const OpContext& c) {
         for (int64_t in = 0; in < inner; ++in) {
             const int64_t base = o * len * inner + in;
             double dot = 0;
-            for (int64_t k = 0; k < len; ++k) dot += double(dy[base + k * inner]) * y[base + k * inner];
+            for (int64_t k = 0; k < len; ++k) {
+                dot += double(dy[base + k * inner]) * y[base + k * inner];
+            }
             for (int64_t k = 0; k < len; ++k) {
                 const int64_t i = base + k * inner;
                 dx[i] += y[i] * (dy[i] - static_cast<float>(dot));

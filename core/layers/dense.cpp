@@ -82,7 +82,8 @@ void flatten_fwd(const OpContext& c) {
 
 void flatten_bwd(const OpContext& c) {
     if (!c.gradInputs[0].data) return;
-    for (int64_t i = 0; i < c.gradOutputs[0].numel(); ++i) c.gradInputs[0][i] += c.gradOutputs[0][i];
+    const TensorView& dy = c.gradOutputs[0];  // (N, ...)
+    for (int64_t i = 0; i < dy.numel(); ++i) c.gradInputs[0][i] += dy[i];
 }
 
 // ---- reshape: per-sample view change, PyTorch x.reshape(N, *shape) ----

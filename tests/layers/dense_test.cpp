@@ -32,7 +32,8 @@ TEST(Linear, RefusesAnInputWithoutFeatures) {
 }
 
 TEST(Linear, BackwardMatchesFiniteDifferences) {
-    auto run = makeRun("linear", {{"out_features", int64_t{5}}}, {{Shape{3, 7}, DType::Float32}}, 3);
+    auto run = makeRun("linear", {{"out_features", int64_t{5}}},
+                       {{Shape{3, 7}, DType::Float32}}, 3);
     EXPECT_LT(gradcheckMaxError(run), 2e-3);
 }
 
@@ -56,7 +57,8 @@ constexpr int64_t N = Shape::kBatch;
 
 TEST(StructuralShapes, FollowPyTorchAndExplainRefusals) {
     const std::vector<ShapeCase> table = {
-        {"reshape", {{"shape", std::vector<int64_t>{3, 4}}}, {f32({2, 12})}, Shape{N, 3, 4}, nullptr},
+        {"reshape", {{"shape", std::vector<int64_t>{3, 4}}}, {f32({2, 12})}, Shape{N, 3, 4},
+         nullptr},
         {"reshape", {{"shape", std::vector<int64_t>{-1, 2}}}, {f32({2, 3, 4})}, Shape{N, 6, 2},
          nullptr},
         {"reshape", {{"shape", std::vector<int64_t>{4}}}, {{Shape{2, 2, 2}, DType::Int32}},
