@@ -107,6 +107,10 @@ def machine(strata):
         pass
     facts = [("CPU", f"{cpu}, {usable} usable of {logical} logical CPUs{mem}"),
              ("system", f"{osname}, Linux {platform.release()}")]
+    # Shared machines are the norm here: the load says how far the figures sit below the
+    # machine's best; ratios from one run stay meaningful because both sides shared it.
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    facts.append(("load average at the end (1, 5, 15 min)", f"{load} on {usable} CPUs"))
 
     devices = sh([strata, "devices"]) if strata else ""
     if devices:
@@ -146,7 +150,8 @@ def machine(strata):
     if strata:
         version = sh([strata, "--version"]) or "unknown version"
         commit = sh(["git", "rev-parse", "--short", "HEAD"])
-        dirty = " (uncommitted changes)" if sh(["git", "status", "--porcelain"]) else ""
+        changed = sh(["git", "status", "--porcelain", "--", ".", ":!docs/benchmarks.md"])
+        dirty = " (uncommitted changes)" if changed else ""
         facts.append(("Strata", f"{version}, commit {commit or 'unknown'}{dirty}"))
     return facts
 
@@ -176,28 +181,32 @@ def workloads_section(a, runs, failures):
     strata_configs = [c for c in configs if c[0] == "strata"]
     torch_configs = [c for c in configs if c[0] == "torch"]
     name = lambda c: f"{SIDE_NAME[c[0]]} {c[1]}"
+    rounds = (f"the median over {a.rounds} rounds, Strata and PyTorch alternating, with the range "
+              "across rounds in brackets" if a.rounds > 1 else "one round, Strata then PyTorch")
     out = [BEGIN, "## Training workloads W1–W4 against PyTorch", "",
            f"Written by `make bench` (scripts/bench.sh) on {date}. The workloads, the data and "
            "how each figure is measured are defined in bench/workloads.md. Each run reports the "
-           f"median of {a.steps} timed steps per workload; the tables show the median over "
-           f"{a.rounds} round(s), Strata and PyTorch alternating, with the range across rounds "
-           f"in brackets. {a.threads} CPU threads on both sides.", "",
+           f"median of {a.steps} timed steps per workload; the tables show {rounds}. "
+           f"{a.threads} CPU threads on both sides; PyTorch's OpenMP workers wait passively "
+           f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}).", "",
            "Machine:", ""]
     out += [f"- {k}: {v}" for k, v in machine(a.strata)]
     out.append("")
 
     notes = []
     if not a.strata:
-        notes.append("Strata: not measured (no Strata binary was given to scripts/bench.sh).")
-    for dev, why in sorted(failures.items()):
-        notes.append(f"Strata {dev}: not measured (strata bench --workload not available: "
-                     f"`strata bench --workload all --device {dev}` gave {why}).")
-    if a.strata and not strata_configs and not failures:
-        notes.append("Strata: not measured (strata bench --workload not available).")
+        notes.append("**Strata: not measured (no Strata binary was given to scripts/bench.sh).**")
+    elif not strata_configs:
+        why = "; ".join(f"`--device {d}` gave {w}" for d, w in sorted(failures.items()))
+        notes.append("**Strata: not measured (strata bench --workload not available"
+                     f"{': ' + why if why else ''}).**")
+    else:
+        for dev, why in sorted(failures.items()):
+            notes.append(f"**Strata {dev}: not measured (`strata bench --workload all --device "
+                         f"{dev}` gave {why}).**")
     if not torch_configs:
         notes.append("PyTorch: not measured (bench/torch_reference.py produced no result).")
-    if notes:
-        out += [f"**{n}**" if n.startswith("Strata") else n for n in notes] + [""]
+    out += [f"- {n}" for n in notes] + ([""] if notes else [])
     if not configs:
         out += ["No figures: neither side could run.", END]
         return out
@@ -233,7 +242,7 @@ def workloads_section(a, runs, failures):
         out.append("| " + " | ".join(row) + " |")
     out += ["", "Peak memory excludes the dataset; on the CPU it is the growth of the process's "
             "resident set, on a GPU the bytes allocated (bench/workloads.md). PyTorch's CPU "
-            "dispatches are leaf ATen operators, not kernel launches.", END]
+            "dispatches count ATen operators, not kernel launches.", END]
     return out
 
 
@@ -286,7 +295,7 @@ def main():
         with open(path) as f:
             lines = [l.strip() for l in f if l.strip()]
         rc = lines[0] if lines else "?"
-        failures[dev] = f"exit {rc}" + (f", {lines[-1]}" if len(lines) > 1 else "")
+        failures[dev] = f"exit {rc}" + (f", \"{lines[1]}\"" if len(lines) > 1 else "")
 
     if os.path.exists(a.doc):
         with open(a.doc) as f:

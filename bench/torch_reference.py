@@ -4,7 +4,7 @@
 Trains each workload for --steps timed steps after --warmup untimed ones and prints exactly one
 line per workload on stdout, in the format `strata bench --workload` prints:
 
-    W1 mlp samples_per_s=45210.3 peak_device_mb=9.4 dispatches_per_step=41
+    W1 mlp samples_per_s=45210.3 peak_device_mb=14.1 dispatches_per_step=39
 
 Everything else (parameter counts, step times, how memory was measured) goes to stderr.
 Run it with Debian's interpreter, which owns torch:  /usr/bin/python3 bench/torch_reference.py
@@ -46,6 +46,11 @@ ARGS = parse_args(sys.argv[1:])
 # in the environment before torch is imported; torch.set_num_threads below covers torch's own pool.
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[var] = str(ARGS.threads)
+# OpenMP's default lets idle workers spin for a while. On a shared machine a spinning worker takes
+# the core from the thread it waits for: W1 measured 112 ms per step with spinning and 2.8 ms with
+# passive waits on a loaded 2-core machine. Passive waits make PyTorch the stronger baseline there;
+# set OMP_WAIT_POLICY yourself to measure the other way.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
@@ -144,8 +149,8 @@ def make_workload(w):
 
 # ---- measurement ----------------------------------------------------------------------------
 
-# Leaf ATen ops that only create or reinterpret tensor metadata: no kernel runs for them, so they
-# are not counted as dispatches on the CPU.
+# ATen ops that only create or reinterpret tensor metadata: no kernel runs for them, so they are
+# not counted as dispatches on the CPU.
 METADATA_OPS = {
     "aten::empty", "aten::empty_like", "aten::empty_strided", "aten::as_strided", "aten::view",
     "aten::_reshape_alias", "aten::reshape", "aten::t", "aten::transpose", "aten::permute",
@@ -160,8 +165,11 @@ METADATA_OPS = {
 
 
 def count_dispatches(step, device):
-    """Kernels of one training step: CUDA kernels and memsets/copies on the GPU; on the CPU the
-    leaf ATen ops that do work (the CPU has no kernel launches to count)."""
+    """Kernels of one training step. GPU: device-side events (kernels, memsets, copies). CPU, which
+    has no launches to count: the ATen operators called from outside ATen (by the model's Python
+    code, autograd's backward functions and the optimizer), less the metadata-only ones. Nested
+    ATen calls are one operator's implementation (aten::linear runs aten::addmm), so they are not
+    counted again; leaf operators would miss the products, whose implementations call copy_."""
     from torch.profiler import ProfilerActivity, profile
     from torch.autograd import DeviceType
     activities = [ProfilerActivity.CPU]
@@ -178,7 +186,8 @@ def count_dispatches(step, device):
     for e in events:
         if not e.name.startswith("aten::") or e.name in METADATA_OPS:
             continue
-        if any(c.name.startswith("aten::") for c in e.cpu_children):
+        parent = e.cpu_parent
+        if parent is not None and parent.name.startswith("aten::"):
             continue
         count += 1
     return count
@@ -275,7 +284,8 @@ def run_workload(w, a):
     n_params = sum(p.numel() for p in model.parameters())
     log(f"{w} {WORKLOADS[w]}: {n_params} parameters, batch {b}, median step {med * 1e3:.3f} ms "
         f"over {a.steps} steps after {a.warmup} warm-up, min {min(times) * 1e3:.3f} ms, "
-        f"last loss {last_loss:.4f}, device {dev.type}, threads {torch.get_num_threads()}; "
+        f"last loss {last_loss:.4f}, device {dev.type}, threads {torch.get_num_threads()}, "
+        f"OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}; "
         f"memory: {how_mem}")
     print(f"{w} {WORKLOADS[w]} samples_per_s={b / med:.1f} "
           f"peak_device_mb={max(peak, 0) / 2**20:.1f} dispatches_per_step={dispatches}",

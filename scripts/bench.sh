@@ -62,7 +62,7 @@ run_strata() {  # device round
     say "strata bench --workload --device $dev failed (exit $rc): $(tail -n 2 "$out.err" | tr '\n' ' ')"
     strata_failed[$dev]=$rc
     echo "$rc" >"$results/strata-$dev.failed"
-    tail -n 5 "$out.err" >>"$results/strata-$dev.failed"
+    head -n 3 "$out.err" >>"$results/strata-$dev.failed"
     rm -f "$out.txt"
   fi
 }
