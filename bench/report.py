@@ -242,7 +242,7 @@ def workloads_section(a, runs, failures):
         out.append("| " + " | ".join(row) + " |")
     out += ["", "Peak memory excludes the dataset; on the CPU it is the growth of the process's "
             "resident set, on a GPU the bytes allocated (bench/workloads.md). PyTorch's CPU "
-            "dispatches count ATen operators, not kernel launches.", END]
+            "dispatches count ATen operators reaching a kernel, not kernel launches.", END]
     return out
 
 

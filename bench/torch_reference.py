@@ -4,7 +4,7 @@
 Trains each workload for --steps timed steps after --warmup untimed ones and prints exactly one
 line per workload on stdout, in the format `strata bench --workload` prints:
 
-    W1 mlp samples_per_s=45210.3 peak_device_mb=14.1 dispatches_per_step=39
+    W1 mlp samples_per_s=45210.3 peak_device_mb=14.1 dispatches_per_step=40
 
 Everything else (parameter counts, step times, how memory was measured) goes to stderr.
 Run it with Debian's interpreter, which owns torch:  /usr/bin/python3 bench/torch_reference.py
@@ -152,45 +152,47 @@ def make_workload(w):
 # ATen ops that only create or reinterpret tensor metadata: no kernel runs for them, so they are
 # not counted as dispatches on the CPU.
 METADATA_OPS = {
-    "aten::empty", "aten::empty_like", "aten::empty_strided", "aten::as_strided", "aten::view",
-    "aten::_reshape_alias", "aten::reshape", "aten::t", "aten::transpose", "aten::permute",
-    "aten::expand", "aten::squeeze", "aten::unsqueeze", "aten::select", "aten::slice",
-    "aten::detach", "aten::detach_", "aten::alias", "aten::resolve_conj", "aten::resolve_neg",
-    "aten::_unsafe_view", "aten::lift", "aten::lift_fresh", "aten::result_type", "aten::size",
-    "aten::stride", "aten::is_same_size", "aten::resize_", "aten::set_", "aten::contiguous",
-    "aten::numpy_T", "aten::chunk", "aten::split", "aten::unbind", "aten::narrow",
-    "aten::expand_as", "aten::view_as", "aten::flatten", "aten::unflatten", "aten::to",
-    "aten::_to_copy", "aten::_has_compatible_shallow_copy_type", "aten::is_nonzero",
+    "empty", "empty_like", "empty_strided", "as_strided", "view", "_reshape_alias", "reshape",
+    "t", "transpose", "permute", "expand", "squeeze", "unsqueeze", "select", "slice", "detach",
+    "alias", "resolve_conj", "resolve_neg", "_unsafe_view", "lift", "lift_fresh", "result_type",
+    "size", "stride", "is_same_size", "resize_", "set_", "contiguous", "chunk", "split",
+    "split_with_sizes", "unbind", "narrow", "expand_as", "view_as", "flatten", "unflatten",
+    "_has_compatible_shallow_copy_type", "is_nonzero", "_record_function_enter",
+    "_record_function_enter_new", "_record_function_exit",
 }
 
 
 def count_dispatches(step, device):
-    """Kernels of one training step. GPU: device-side events (kernels, memsets, copies). CPU, which
-    has no launches to count: the ATen operators called from outside ATen (by the model's Python
-    code, autograd's backward functions and the optimizer), less the metadata-only ones. Nested
-    ATen calls are one operator's implementation (aten::linear runs aten::addmm), so they are not
-    counted again; leaf operators would miss the products, whose implementations call copy_."""
-    from torch.profiler import ProfilerActivity, profile
-    from torch.autograd import DeviceType
-    activities = [ProfilerActivity.CPU]
+    """Kernels of one training step.
+
+    GPU: device-side events (kernels, memsets, copies) in a profiler trace of the step.
+    CPU, which has no launches to count: the ATen operators that reach a CPU kernel, seen by a
+    dispatch mode, which sits below autograd (so backward's operators are seen, and composite
+    operators arrive decomposed: linear as addmm) and sees no call nested inside a kernel (addmm's
+    own copy_); metadata-only operators are left out."""
     if device == "cuda":
-        activities.append(ProfilerActivity.CUDA)
-    with profile(activities=activities) as prof:
-        step()
-        if device == "cuda":
+        from torch.autograd import DeviceType
+        from torch.profiler import ProfilerActivity, profile
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            step()
             torch.cuda.synchronize()
-    events = prof.events()
-    if device == "cuda":
-        return sum(1 for e in events if e.device_type == DeviceType.CUDA)
-    count = 0
-    for e in events:
-        if not e.name.startswith("aten::") or e.name in METADATA_OPS:
-            continue
-        parent = e.cpu_parent
-        if parent is not None and parent.name.startswith("aten::"):
-            continue
-        count += 1
-    return count
+        return sum(1 for e in prof.events() if e.device_type == DeviceType.CUDA)
+
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.count = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func.overloadpacket.__name__ not in METADATA_OPS:
+                self.count += 1
+            return func(*args, **(kwargs or {}))
+
+    with Count() as counter:
+        step()
+    return counter.count
 
 
 def rss_bytes():
