@@ -260,7 +260,9 @@ Device::~Device() {
 }
 
 void Device::setMaxBindingBytesForTesting(uint64_t bytes) {
-    m_maxBindingBytes = std::min<uint64_t>(bytes, m_maxBindingBytes);
+    // Never above what the device allows; a huge value restores the device's own limit.
+    m_maxBindingBytes = std::min<uint64_t>({bytes, m_info.maxStorageBufferRange,
+                                            m_info.maxTexelBufferElements * 4});
 }
 
 uint64_t Device::bindingAlignment() const {

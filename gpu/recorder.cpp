@@ -70,9 +70,12 @@ void Recorder::trackHazards(std::span<const Touch> touches, VkPipelineStageFlags
             if (!flushed[w]) {
                 flushed[w] = true;
                 VkBufferMemoryBarrier b{VK_STRUCTURE_TYPE_BUFFER_MEMORY_BARRIER};
-                b.srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
-                b.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
-                                  VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+                b.srcAccessMask = prior.stage == VK_PIPELINE_STAGE_TRANSFER_BIT
+                                      ? VK_ACCESS_TRANSFER_WRITE_BIT
+                                      : VK_ACCESS_SHADER_WRITE_BIT;
+                b.dstAccessMask = stage == VK_PIPELINE_STAGE_TRANSFER_BIT
+                                      ? VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT
+                                      : VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
                 b.srcQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
                 b.dstQueueFamilyIndex = VK_QUEUE_FAMILY_IGNORED;
                 b.buffer = prior.range.buffer;

@@ -46,7 +46,9 @@ Result<void> eltwise(Recorder& rec, const KernelLayout& kernel, const EltwisePus
                         " and " + std::to_string(o.range.floats()) + " floats).");
         }
     }
-    return forEachChunk(dev, n, [&](uint64_t first, uint64_t count) -> Result<void> {
+    uint64_t slack = 0;
+    for (const auto& o : operands) slack = std::max(slack, slackOf(dev, {o.range}));
+    return forEachChunk(dev, n, slack, [&](uint64_t first, uint64_t count) -> Result<void> {
         EltwisePush push = base;
         std::vector<Binding> bindings;
         for (const auto& o : operands) {

@@ -38,7 +38,9 @@ Result<void> update(Recorder& rec, const KernelLayout& kernel, const OptimizerPu
         return fail(std::string(label) + ": the step values buffer is too small or misaligned.");
     }
     const BufferRange steps{stepValues.buffer, stepValues.offset, sizeof(StepValues)};
-    return forEachChunk(dev, n, [&](uint64_t first, uint64_t count) -> Result<void> {
+    uint64_t slack = 0;
+    for (const auto& o : operands) slack = std::max(slack, slackOf(dev, {o.range}));
+    return forEachChunk(dev, n, slack, [&](uint64_t first, uint64_t count) -> Result<void> {
         OptimizerPush push = base;
         std::vector<Binding> bindings;
         for (const auto& o : operands) {
