@@ -18,8 +18,11 @@ layout(std430, binding = 2) buffer MatC { float matC[]; };
 layout(std430, binding = 3) readonly buffer Bias { float bias[]; };
 
 void main() {
+    // Rows: 8 consecutive per invocation. Columns: interleaved with the neighbours along x
+    // (column col0 + 8 j), so the 8 SIMD lanes lavapipe runs together load 8 consecutive floats
+    // of a row of B and store 8 consecutive floats of C.
     const uint row0 = gl_GlobalInvocationID.y * 8u;
-    const uint col0 = gl_GlobalInvocationID.x * 8u;
+    const uint col0 = gl_WorkGroupID.x * 64u + gl_LocalInvocationID.x;
     if (row0 >= p.M || col0 >= p.N) return;
     const uint batch = gl_WorkGroupID.z;
     const int baseA = int(p.offA + batch * p.strideA);
@@ -32,7 +35,7 @@ void main() {
     for (uint i = 0u; i < 8u; ++i) {
         int r = int(min(row0 + i, p.M - 1u));
         offA[i] = baseA + (kTransA ? r : r * int(p.lda));
-        int c = int(min(col0 + i, p.N - 1u));
+        int c = int(min(col0 + 8u * i, p.N - 1u));
         offB[i] = baseB + (kTransB ? c * int(p.ldb) : c);
     }
     const int stepA = kTransA ? int(p.lda) : 1;
@@ -42,14 +45,12 @@ void main() {
     for (uint i = 0u; i < 8u; ++i) {
         for (uint j = 0u; j < 8u; ++j) acc[i][j] = 0.0;
     }
-    for (uint k = 0u; k < p.K; ++k) {
+    for (int k = 0; k < int(p.K); ++k) {
         float a[8];
         float b[8];
         for (uint i = 0u; i < 8u; ++i) {
-            a[i] = texelFetch(matA, offA[i]).r;
-            b[i] = texelFetch(matB, offB[i]).r;
-            offA[i] += stepA;
-            offB[i] += stepB;
+            a[i] = texelFetch(matA, offA[i] + k * stepA).r;
+            b[i] = texelFetch(matB, offB[i] + k * stepB).r;
         }
         for (uint i = 0u; i < 8u; ++i) {
             for (uint j = 0u; j < 8u; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
@@ -61,7 +62,7 @@ void main() {
         uint r = row0 + i;
         if (r >= p.M) break;
         for (uint j = 0u; j < 8u; ++j) {
-            uint c = col0 + j;
+            uint c = col0 + 8u * j;
             if (c >= p.N) break;
             uint at = baseC + r * p.ldc + c;
             float v = p.alpha * acc[i][j];
