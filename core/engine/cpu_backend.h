@@ -23,9 +23,11 @@ public:
     Result<std::vector<float>> downloadParameters() override;
     Result<void> uploadOptimizerState(std::span<const float> arena) override;
     Result<std::vector<float>> downloadOptimizerState() override;
-    Result<void> runForward(const StepValues& values, Mode mode, size_t begin,
-                            size_t end) override;
-    Result<void> runBackward(const StepValues& values, size_t begin, size_t end) override;
+    // Same defaults as Backend (defaults bind to the static type).
+    Result<void> runForward(const StepValues& values, Mode mode, size_t begin = 0,
+                            size_t end = SIZE_MAX) override;
+    Result<void> runBackward(const StepValues& values, size_t begin = 0,
+                             size_t end = SIZE_MAX) override;
     Result<float> gradientNorm(float clipTo) override;
     Result<void> optimizerStep(const StepValues& values) override;
     Result<float> loss() override;
