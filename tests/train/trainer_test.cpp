@@ -271,3 +271,66 @@ TEST(Trainer, RefusesACheckpointOfAnotherGraph) {
 
 }  // namespace
 }  // namespace strata::test
+
+namespace strata::test {
+namespace {
+
+TEST(Trainer, PublishesAttentionSnapshotsOfAFixedSample) {
+    Graph g;
+    GraphEdit e(g);
+    NodeId tokens = mustAdd(e, "input", "tokens",
+                            {{"field", std::string("tokens")}, {"shape", std::vector<int64_t>{4}},
+                             {"dtype", std::string("int32")}});
+    NodeId target = mustAdd(e, "input", "target",
+                            {{"field", std::string("target")}, {"shape", std::vector<int64_t>{4}},
+                             {"dtype", std::string("int32")}});
+    NodeId emb = mustAdd(e, "embedding", "emb",
+                         {{"num_embeddings", int64_t{5}}, {"embedding_dim", int64_t{8}}});
+    NodeId mha = mustAdd(e, "multi_head_attention", "attn", {{"num_heads", int64_t{2}}});
+    NodeId head = mustAdd(e, "linear", "head", {{"out_features", int64_t{5}}});
+    NodeId loss = mustAdd(e, "cross_entropy", "loss");
+    mustConnect(e, tokens, "out", emb, "in");
+    mustConnect(e, emb, "out", mha, "query");
+    mustConnect(e, mha, "out", head, "in");
+    mustConnect(e, head, "out", loss, "input");
+    mustConnect(e, target, "out", loss, "target");
+    std::mt19937 rng(3);
+    Tensor x(Shape{64, 4}), y(Shape{64, 4});
+    for (int64_t i = 0; i < 64; ++i) {
+        for (int64_t t = 0; t < 4; ++t) x.data[size_t(i * 4 + t)] = float(rng() % 5);
+        for (int64_t t = 0; t < 4; ++t) y.data[size_t(i * 4 + t)] = x.data[size_t(i * 4 + 3 - t)];
+    }
+    auto data = TensorDataset::create({{"tokens", x}, {"target", y}},
+                                      {{"tokens", DType::Int32}, {"target", DType::Int32}});
+    ASSERT_TRUE(data.ok());
+    TrainerConfig c;
+    c.graph = g;
+    c.settings.epochs = 2;
+    c.settings.batchSize = 16;
+    c.settings.device = "cpu";
+    c.train = std::make_shared<TensorDataset>(std::move(*data));
+    c.attentionEvery = 3;
+    Trainer t(std::move(c));
+    ASSERT_TRUE(t.start().ok()) << "";
+    t.wait();
+    ASSERT_EQ(t.state(), TrainerState::Finished) << t.lastProblem();
+    auto snaps = t.attention().get();
+    ASSERT_TRUE(snaps.has_value());
+    ASSERT_EQ(snaps->size(), 1u);
+    const AttentionSnapshot& s = snaps->front();
+    EXPECT_EQ(s.node, "attn");
+    EXPECT_EQ(s.step, 6);  // the last multiple of 3 among 8 steps
+    EXPECT_EQ(s.heads, 2);
+    EXPECT_EQ(s.queries, 4);
+    EXPECT_EQ(s.keys, 4);
+    ASSERT_EQ(s.probabilities.size(), 32u);
+    for (int64_t row = 0; row < 8; ++row) {
+        float sum = 0;
+        for (int64_t k = 0; k < 4; ++k) sum += s.probabilities[size_t(row * 4 + k)];
+        EXPECT_NEAR(sum, 1.0f, 1e-5);
+    }
+    EXPECT_GE(t.attention().version(), 3u);  // steps 1, 3 and 6
+}
+
+}  // namespace
+}  // namespace strata::test
