@@ -23,7 +23,9 @@ namespace strata::app {
 namespace {
 
 std::atomic<bool> g_interrupted{false};
-extern "C" void onInterrupt(int) { g_interrupted = true; }
+extern "C" void onInterrupt(int) {
+    g_interrupted = true;
+}
 
 struct DataSplits {
     std::shared_ptr<const Dataset> train, validation;
@@ -33,8 +35,9 @@ struct DataSplits {
 Result<DataSplits> openDatasets(const Document& doc, const std::filesystem::path& documentPath) {
     (void)documentPath;
     if (!doc.dataset) {
-        return fail("the document binds no dataset; add a \"dataset\" section (see "
-                    "docs/model-format.md)");
+        return fail(
+            "the document binds no dataset; add a \"dataset\" section (see "
+            "docs/model-format.md)");
     }
     return fail("the data set '" + doc.dataset->source + "' (format " + doc.dataset->format +
                 ") cannot be read by this build yet");
@@ -58,7 +61,9 @@ std::string clock(double seconds) {
     return buf;
 }
 
-nlohmann::json jsonNumber(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+nlohmann::json jsonNumber(double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
+}
 
 }  // namespace
 
@@ -132,9 +137,12 @@ int cmdTrain(const Args& argsIn) {
         while (auto m = trainer.steps().pop()) {
             last = *m;
             if (json) {
-                std::cout << nlohmann::json{{"event", "step"},     {"step", m->step},
-                                            {"epoch", m->epoch},   {"loss", jsonNumber(m->loss)},
-                                            {"lr", m->learningRate}, {"grad_norm", jsonNumber(m->gradNorm)},
+                std::cout << nlohmann::json{{"event", "step"},
+                                            {"step", m->step},
+                                            {"epoch", m->epoch},
+                                            {"loss", jsonNumber(m->loss)},
+                                            {"lr", m->learningRate},
+                                            {"grad_norm", jsonNumber(m->gradNorm)},
                                             {"samples_per_second", m->samplesPerSecond}}
                                  .dump()
                           << "\n";
@@ -149,16 +157,18 @@ int cmdTrain(const Args& argsIn) {
                     std::cout << nlohmann::json{{"event", "epoch"},
                                                 {"epoch", e.epoch.epoch + 1},
                                                 {"train_loss", jsonNumber(e.epoch.trainLoss)},
-                                                {"train_accuracy", jsonNumber(e.epoch.trainAccuracy)},
+                                                {"train_accuracy",
+                                                 jsonNumber(e.epoch.trainAccuracy)},
                                                 {"val_loss", jsonNumber(e.epoch.valLoss)},
                                                 {"val_accuracy", jsonNumber(e.epoch.valAccuracy)},
                                                 {"seconds", e.epoch.seconds}}
                                      .dump()
                               << "\n";
                 } else if (!bar) {
-                    std::fprintf(stderr, "epoch %lld: train loss %.4f, val loss %.4f, val accuracy %.2f%%\n",
-                                 static_cast<long long>(e.epoch.epoch + 1), e.epoch.trainLoss,
-                                 e.epoch.valLoss, 100.0 * e.epoch.valAccuracy);
+                    std::fprintf(
+                        stderr, "epoch %lld: train loss %.4f, val loss %.4f, val accuracy %.2f%%\n",
+                        static_cast<long long>(e.epoch.epoch + 1), e.epoch.trainLoss,
+                        e.epoch.valLoss, 100.0 * e.epoch.valAccuracy);
                 }
             } else if (e.kind == K::Paused && e.message != "paused") {
                 failure = e.message;  // a non-finite value: a headless run cannot wait for a person
@@ -177,9 +187,10 @@ int cmdTrain(const Args& argsIn) {
             const double eta = done ? elapsed * double(totalSteps - done) / double(done) : 0.0;
             const int width = 24;
             const int filled = static_cast<int>(width * done / std::max<int64_t>(1, totalSteps));
-            std::string accuracy = std::isfinite(lastAccuracy)
-                                       ? " acc " + std::to_string(lastAccuracy * 100).substr(0, 5) + "%"
-                                       : "";
+            std::string accuracy =
+                std::isfinite(lastAccuracy)
+                    ? " acc " + std::to_string(lastAccuracy * 100).substr(0, 5) + "%"
+                    : "";
             std::fprintf(stderr, "\repoch %lld/%lld [%s%s] loss %.4f%s %.0f samples/s ETA %s   ",
                          static_cast<long long>(last.epoch + 1), static_cast<long long>(s.epochs),
                          std::string(static_cast<size_t>(filled), '#').c_str(),
@@ -214,8 +225,11 @@ int cmdTrain(const Args& argsIn) {
         return kIoError;
     }
     if (json) {
-        std::cout << nlohmann::json{{"event", "done"}, {"out", out}, {"steps", last.step},
-                                    {"seconds", seconds}, {"stopped", record["stopped"]}}
+        std::cout << nlohmann::json{{"event", "done"},
+                                    {"out", out},
+                                    {"steps", last.step},
+                                    {"seconds", seconds},
+                                    {"stopped", record["stopped"]}}
                          .dump()
                   << "\n";
     } else {

@@ -13,10 +13,10 @@
 namespace strata {
 
 struct FieldInfo {
-    std::string name;                // "image"
-    std::vector<int64_t> shape;      // per sample, without the batch: {1, 28, 28}; {} for a scalar
-    DType dtype = DType::Float32;    // Int32: class labels and token ids, carried as exact floats
-    int64_t numClasses = 0;          // Int32 fields: values lie in [0, numClasses); 0 if unknown
+    std::string name;              // "image"
+    std::vector<int64_t> shape;    // per sample, without the batch: {1, 28, 28}; {} for a scalar
+    DType dtype = DType::Float32;  // Int32: class labels and token ids, carried as exact floats
+    int64_t numClasses = 0;        // Int32 fields: values lie in [0, numClasses); 0 if unknown
     int64_t sampleSize() const {
         int64_t n = 1;
         for (int64_t d : shape) n *= d;

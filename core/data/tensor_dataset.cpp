@@ -30,7 +30,8 @@ Result<TensorDataset> TensorDataset::create(std::map<std::string, Tensor> fields
         auto it = dtypes.find(name);
         info.dtype = it == dtypes.end() ? DType::Float32 : it->second;
         if (info.dtype == DType::Int32 && !t.data.empty()) {
-            info.numClasses = static_cast<int64_t>(*std::max_element(t.data.begin(), t.data.end())) + 1;
+            info.numClasses =
+                static_cast<int64_t>(*std::max_element(t.data.begin(), t.data.end())) + 1;
         }
         d.m_info.push_back(info);
     }

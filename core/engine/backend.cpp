@@ -11,7 +11,9 @@ namespace {
 BackendFactory g_factory = nullptr;
 }
 
-void registerBackendFactory(BackendFactory factory) { g_factory = factory; }
+void registerBackendFactory(BackendFactory factory) {
+    g_factory = factory;
+}
 
 Result<StepResult> Backend::trainStep(const StepValues& v) {
     StepResult r;
@@ -43,7 +45,8 @@ Result<std::unique_ptr<Backend>> createBackend(const std::string& requested) {
         return std::unique_ptr<Backend>(std::make_unique<CpuBackend>());
     }
     if (!g_factory) {
-        return fail("device '" + device + "' needs the Vulkan backend, which this build lacks; "
+        return fail("device '" + device +
+                    "' needs the Vulkan backend, which this build lacks; "
                     "use --device cpu");
     }
     return g_factory(device);

@@ -14,9 +14,13 @@ void setCpuThreads(int threads) {
     if (threads > 0) openblas_set_num_threads(threads);
 }
 
-int cpuThreads() { return openblas_get_num_threads(); }
+int cpuThreads() {
+    return openblas_get_num_threads();
+}
 
-CpuBackend::CpuBackend(int threads) : m_threads(threads) { setCpuThreads(threads); }
+CpuBackend::CpuBackend(int threads) : m_threads(threads) {
+    setCpuThreads(threads);
+}
 
 std::string CpuBackend::deviceName() const {
     return "CPU (OpenBLAS, " + std::to_string(cpuThreads()) + " threads)";
@@ -31,8 +35,8 @@ Result<void> CpuBackend::prepare(const Program& program) {
                        0.0f);
         m_activations.assign(static_cast<size_t>(program.activationFloats), 0.0f);
     } catch (const std::bad_alloc&) {
-        const double mb = 4.0 * static_cast<double>(program.activationFloats +
-                                                    2 * program.parameterFloats) / 1e6;
+        const double mb =
+            4.0 * static_cast<double>(program.activationFloats + 2 * program.parameterFloats) / 1e6;
         return fail("the model needs about " + std::to_string(static_cast<int64_t>(mb)) +
                     " MB of memory, more than this machine can give; try a smaller batch size");
     }
@@ -57,10 +61,14 @@ void CpuBackend::time(size_t slot, std::chrono::steady_clock::time_point start) 
 
 float* CpuBackend::base(const ProgramTensor& t) {
     switch (t.arena) {
-        case Arena::Parameters: return m_params.data() + t.offset;
-        case Arena::Gradients: return m_grads.data() + t.offset;
-        case Arena::OptimizerState: return m_state.data() + t.offset;
-        case Arena::Activations: return m_activations.data() + t.offset;
+        case Arena::Parameters:
+            return m_params.data() + t.offset;
+        case Arena::Gradients:
+            return m_grads.data() + t.offset;
+        case Arena::OptimizerState:
+            return m_state.data() + t.offset;
+        case Arena::Activations:
+            return m_activations.data() + t.offset;
     }
     return nullptr;
 }
@@ -88,7 +96,8 @@ Result<void> CpuBackend::setInput(const std::string& field, std::span<const floa
                                   int64_t n) {
     if (!m_program) return fail("the backend has no program; call prepare first");
     if (n < 1 || n > m_program->batch) {
-        return fail("a batch of " + std::to_string(n) + " samples does not fit the compiled batch of " +
+        return fail("a batch of " + std::to_string(n) +
+                    " samples does not fit the compiled batch of " +
                     std::to_string(m_program->batch));
     }
     bool found = false;
@@ -133,7 +142,9 @@ Result<void> CpuBackend::uploadParameters(std::span<const float> arena) {
     return {};
 }
 
-Result<std::vector<float>> CpuBackend::downloadParameters() { return m_params; }
+Result<std::vector<float>> CpuBackend::downloadParameters() {
+    return m_params;
+}
 
 Result<void> CpuBackend::uploadOptimizerState(std::span<const float> arena) {
     if (arena.size() != m_state.size()) {
@@ -144,10 +155,11 @@ Result<void> CpuBackend::uploadOptimizerState(std::span<const float> arena) {
     return {};
 }
 
-Result<std::vector<float>> CpuBackend::downloadOptimizerState() { return m_state; }
+Result<std::vector<float>> CpuBackend::downloadOptimizerState() {
+    return m_state;
+}
 
-Result<void> CpuBackend::runForward(const StepValues& values, Mode mode, size_t begin,
-                                    size_t end) {
+Result<void> CpuBackend::runForward(const StepValues& values, Mode mode, size_t begin, size_t end) {
     if (!m_program) return fail("the backend has no program; call prepare first");
     end = std::min(end, m_program->forward.size());
     for (size_t i = begin; i < end; ++i) {

@@ -42,7 +42,7 @@ private:
 
     const Program* m_program = nullptr;
     std::vector<float> m_params, m_grads, m_state, m_activations;
-    int64_t m_n = 0;  // batch of the last setInput
+    int64_t m_n = 0;                  // batch of the last setInput
     std::vector<OpTiming> m_timings;  // forward ops, backward ops, then the optimizer
     int m_threads = 0;
 };

@@ -17,7 +17,9 @@ namespace {
 // Offsets in every arena are multiples of 64 floats (256 bytes), the largest storage-buffer
 // offset alignment Vulkan devices require, so any tensor can be bound on its own.
 constexpr int64_t kAlign = 64;
-int64_t alignUp(int64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+int64_t alignUp(int64_t n) {
+    return (n + kAlign - 1) / kAlign * kAlign;
+}
 
 uint64_t splitmix64(uint64_t x) {
     x += 0x9E3779B97F4A7C15ull;
@@ -47,9 +49,10 @@ void planActivations(Program& p) {
     for (auto& t : p.tensors) {
         if (t.arena == Arena::Activations) order.push_back(&t);
     }
-    std::stable_sort(order.begin(), order.end(), [](const ProgramTensor* a, const ProgramTensor* b) {
-        return alignUp(a->numel) > alignUp(b->numel);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [](const ProgramTensor* a, const ProgramTensor* b) {
+                         return alignUp(a->numel) > alignUp(b->numel);
+                     });
     struct Placed {
         int64_t offset, end;
         int first, last;
@@ -86,14 +89,22 @@ void planActivations(Program& p) {
 
 const char* tensorKindName(TensorKind k) {
     switch (k) {
-        case TensorKind::Input: return "input";
-        case TensorKind::Parameter: return "parameter";
-        case TensorKind::Gradient: return "gradient";
-        case TensorKind::OptimizerState: return "optimizer state";
-        case TensorKind::Activation: return "activation";
-        case TensorKind::Aux: return "aux";
-        case TensorKind::ActivationGradient: return "activation gradient";
-        case TensorKind::Loss: return "loss";
+        case TensorKind::Input:
+            return "input";
+        case TensorKind::Parameter:
+            return "parameter";
+        case TensorKind::Gradient:
+            return "gradient";
+        case TensorKind::OptimizerState:
+            return "optimizer state";
+        case TensorKind::Activation:
+            return "activation";
+        case TensorKind::Aux:
+            return "aux";
+        case TensorKind::ActivationGradient:
+            return "activation gradient";
+        case TensorKind::Loss:
+            return "loss";
     }
     return "?";
 }
@@ -168,9 +179,12 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
         const LayerSpec* spec = findLayer(node.type);
         const LayerInfo& info = *analysis.nodes.at(id).info;
         if (node.type == "input") {
-            TensorId t = b.add({.name = node.name + ".out", .kind = TensorKind::Input,
-                                .dtype = info.outputs[0].dtype, .shape = info.outputs[0].shape,
-                                .node = id, .nodeName = node.name});
+            TensorId t = b.add({.name = node.name + ".out",
+                                .kind = TensorKind::Input,
+                                .dtype = info.outputs[0].dtype,
+                                .shape = info.outputs[0].shape,
+                                .node = id,
+                                .nodeName = node.name});
             portTensor[{id, "out"}] = t;
             p.inputs.push_back({getString(node.params, "field"), id, t, info.outputs[0].dtype,
                                 info.outputs[0].shape.sampleDims()});
@@ -190,22 +204,32 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
             const TensorType& tt = info.outputs[k];
             TensorId t = b.add({.name = node.name + "." + spec->outputs[k].name,
                                 .kind = spec->isLoss ? TensorKind::Loss : TensorKind::Activation,
-                                .dtype = tt.dtype, .shape = tt.shape, .node = id,
+                                .dtype = tt.dtype,
+                                .shape = tt.shape,
+                                .node = id,
                                 .nodeName = node.name});
             portTensor[{id, spec->outputs[k].name}] = t;
             op.outputs.push_back(t);
         }
         for (const auto& w : info.weights) {
-            TensorId t = b.add({.name = node.name + "." + w.name, .kind = TensorKind::Parameter,
-                                .shape = Shape(w.dims), .arena = Arena::Parameters, .node = id,
-                                .nodeName = node.name, .weightName = w.name,
-                                .trainable = w.trainable, .init = w.init});
+            TensorId t = b.add({.name = node.name + "." + w.name,
+                                .kind = TensorKind::Parameter,
+                                .shape = Shape(w.dims),
+                                .arena = Arena::Parameters,
+                                .node = id,
+                                .nodeName = node.name,
+                                .weightName = w.name,
+                                .trainable = w.trainable,
+                                .init = w.init});
             (w.trainable ? trainable : buffers).push_back(t);
             op.weights.push_back(t);
         }
         for (const auto& a : info.aux) {
-            TensorId t = b.add({.name = node.name + ".aux:" + a.name, .kind = TensorKind::Aux,
-                                .shape = a.shape, .node = id, .nodeName = node.name});
+            TensorId t = b.add({.name = node.name + ".aux:" + a.name,
+                                .kind = TensorKind::Aux,
+                                .shape = a.shape,
+                                .node = id,
+                                .nodeName = node.name});
             if (a.name == "attention") p.tensor(t).pinned = true;
             op.aux.push_back(t);
         }
@@ -241,9 +265,13 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
         if (!p.loss.valid()) return fail("the graph has no loss node to train");
         for (TensorId t : trainable) {
             const ProgramTensor& w = p.tensor(t);
-            TensorId g = b.add({.name = "grad:" + w.name, .kind = TensorKind::Gradient,
-                                .shape = w.shape, .arena = Arena::Gradients, .offset = w.offset,
-                                .node = w.node, .nodeName = w.nodeName,
+            TensorId g = b.add({.name = "grad:" + w.name,
+                                .kind = TensorKind::Gradient,
+                                .shape = w.shape,
+                                .arena = Arena::Gradients,
+                                .offset = w.offset,
+                                .node = w.node,
+                                .nodeName = w.nodeName,
                                 .weightName = w.weightName});
             p.tensor(t).gradient = g;
         }
@@ -253,7 +281,8 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
             bool n = false;
             for (TensorId in : op.inputs) n = n || (in.valid() && needs[in.value]);
             for (TensorId w : op.weights) n = n || p.tensor(w).trainable;
-            for (TensorId out : op.outputs) needs[out.value] = n && p.tensor(out).dtype == DType::Float32;
+            for (TensorId out : op.outputs)
+                needs[out.value] = n && p.tensor(out).dtype == DType::Float32;
         }
         auto gradOf = [&](TensorId t) {
             ProgramTensor& x = p.tensor(t);
@@ -261,8 +290,10 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
                 // Batched again so that add() derives the same concrete shape.
                 const Shape shape = x.batched ? x.shapeAt(Shape::kBatch) : x.shape;
                 TensorId gid = b.add({.name = "grad:" + x.name,
-                                      .kind = TensorKind::ActivationGradient, .shape = shape,
-                                      .node = x.node, .nodeName = x.nodeName});
+                                      .kind = TensorKind::ActivationGradient,
+                                      .shape = shape,
+                                      .node = x.node,
+                                      .nodeName = x.nodeName});
                 p.tensor(t).gradient = gid;
             }
             return p.tensor(t).gradient;
@@ -289,8 +320,10 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
                                    ? (s == 0 ? "square_avg" : "momentum_buffer")
                                : options.optimizer.name == "sgd" ? "momentum_buffer"
                                                                  : adamNames[s];
-            TensorId t = b.add({.name = "optimizer:" + name, .kind = TensorKind::OptimizerState,
-                                .shape = Shape{p.trainableFloats}, .arena = Arena::OptimizerState,
+            TensorId t = b.add({.name = "optimizer:" + name,
+                                .kind = TensorKind::OptimizerState,
+                                .shape = Shape{p.trainableFloats},
+                                .arena = Arena::OptimizerState,
                                 .offset = s * p.trainableFloats});
             p.optimizerState.push_back(t);
         }
@@ -317,7 +350,8 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
     }
     for (int j = 0; j < static_cast<int>(p.backward.size()); ++j) {
         const ProgramOp& op = p.backward[static_cast<size_t>(j)];
-        for (const auto* list : {&op.inputs, &op.outputs, &op.aux, &op.gradOutputs, &op.gradInputs}) {
+        for (const auto* list :
+             {&op.inputs, &op.outputs, &op.aux, &op.gradOutputs, &op.gradInputs}) {
             for (TensorId t : *list) use(t, F + j);
         }
     }
@@ -359,45 +393,47 @@ Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions&
 std::vector<float> initialParameters(const Program& p, uint64_t seed) {
     std::vector<float> arena(static_cast<size_t>(p.parameterFloats), 0.0f);
     for (TensorId id : p.parameters) {
-        {
-            const ProgramTensor& t = p.tensor(id);
-            const Init& init = t.init;
-            float* dst = arena.data() + t.offset;
-            // Keyed by name, so the same weight starts the same in any compiled variant.
-            uint64_t nameHash = 1469598103934665603ull;
-            for (char c : t.name) nameHash = (nameHash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
-            const uint64_t s = splitmix64(seed ^ nameHash);
-            const int64_t n = t.numel;
-            switch (init.kind) {
-                case Init::Kind::Zeros: std::fill(dst, dst + n, 0.0f); break;
-                case Init::Kind::Ones: std::fill(dst, dst + n, 1.0f); break;
-                case Init::Kind::Uniform:
-                    for (int64_t i = 0; i < n; ++i) {
-                        const double u = cpu::uniform01(s, static_cast<uint64_t>(i));
-                        dst[i] = static_cast<float>(init.a + (init.b - init.a) * u);
-                    }
-                    break;
-                case Init::Kind::Normal:
-                    for (int64_t i = 0; i < n; ++i) {
-                        // Box-Muller from two independent counters; 1 - u keeps log away from 0.
-                        const double u1 = 1.0 - cpu::uniform01(s, 2 * static_cast<uint64_t>(i));
-                        const double u2 = cpu::uniform01(s, 2 * static_cast<uint64_t>(i) + 1);
-                        const double z = std::sqrt(-2.0 * std::log(u1)) *
-                                         std::cos(2.0 * std::numbers::pi * u2);
-                        dst[i] = static_cast<float>(init.a + init.b * z);
-                    }
-                    break;
-                case Init::Kind::Sinusoidal: {
-                    const int64_t D = t.shape[-1], T = n / std::max<int64_t>(D, 1);
-                    for (int64_t pos = 0; pos < T; ++pos) {
-                        for (int64_t i = 0; i < D; ++i) {
-                            const double div = std::pow(10000.0, static_cast<double>(i - i % 2) / D);
-                            dst[pos * D + i] = static_cast<float>(
-                                i % 2 == 0 ? std::sin(pos / div) : std::cos(pos / div));
-                        }
-                    }
-                    break;
+        const ProgramTensor& t = p.tensor(id);
+        const Init& init = t.init;
+        float* dst = arena.data() + t.offset;
+        // Keyed by name, so the same weight starts the same in any compiled variant.
+        uint64_t nameHash = 1469598103934665603ull;
+        for (char c : t.name) nameHash = (nameHash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+        const uint64_t s = splitmix64(seed ^ nameHash);
+        const int64_t n = t.numel;
+        switch (init.kind) {
+            case Init::Kind::Zeros:
+                std::fill(dst, dst + n, 0.0f);
+                break;
+            case Init::Kind::Ones:
+                std::fill(dst, dst + n, 1.0f);
+                break;
+            case Init::Kind::Uniform:
+                for (int64_t i = 0; i < n; ++i) {
+                    const double u = cpu::uniform01(s, static_cast<uint64_t>(i));
+                    dst[i] = static_cast<float>(init.a + (init.b - init.a) * u);
                 }
+                break;
+            case Init::Kind::Normal:
+                for (int64_t i = 0; i < n; ++i) {
+                    // Box-Muller from two independent counters; 1 - u keeps log away from 0.
+                    const double u1 = 1.0 - cpu::uniform01(s, 2 * static_cast<uint64_t>(i));
+                    const double u2 = cpu::uniform01(s, 2 * static_cast<uint64_t>(i) + 1);
+                    const double z =
+                        std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
+                    dst[i] = static_cast<float>(init.a + init.b * z);
+                }
+                break;
+            case Init::Kind::Sinusoidal: {
+                const int64_t D = t.shape[-1], T = n / std::max<int64_t>(D, 1);
+                for (int64_t pos = 0; pos < T; ++pos) {
+                    for (int64_t i = 0; i < D; ++i) {
+                        const double div = std::pow(10000.0, static_cast<double>(i - i % 2) / D);
+                        dst[pos * D + i] = static_cast<float>(i % 2 == 0 ? std::sin(pos / div)
+                                                                         : std::cos(pos / div));
+                    }
+                }
+                break;
             }
         }
     }

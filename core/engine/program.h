@@ -48,13 +48,13 @@ struct ProgramTensor {
     bool batched = false;          // the leading dimension is the batch (views use the actual n)
     int64_t numel = 0;             // at the compiled batch
     Arena arena = Arena::Activations;
-    int64_t offset = 0;            // in floats within its arena
-    NodeId node;                   // the node that owns it (producer or weight owner)
+    int64_t offset = 0;  // in floats within its arena
+    NodeId node;         // the node that owns it (producer or weight owner)
     std::string nodeName;
-    std::string weightName;        // Parameter/Gradient: PyTorch name within the node
-    bool trainable = false;        // Parameter: updated by the optimizer
-    Init init;                     // Parameter: how it starts
-    TensorId gradient;             // its gradient tensor, when it has one
+    std::string weightName;  // Parameter/Gradient: PyTorch name within the node
+    bool trainable = false;  // Parameter: updated by the optimizer
+    Init init;               // Parameter: how it starts
+    TensorId gradient;       // its gradient tensor, when it has one
     // Lifetime in schedule positions (forward op i at i, backward op j at forwardCount + j);
     // Activations-arena tensors only. Pinned tensors live for the whole step (and after it, so
     // they can be read): inputs, the loss, the loss's inputs, attention maps.
@@ -70,11 +70,11 @@ struct ProgramOp {
     std::string name;  // the node's name
     const LayerSpec* spec = nullptr;
     Params params;
-    int forwardIndex = 0;             // backward ops: the forward op they differentiate
-    std::vector<TensorId> inputs;     // input-port order; invalid for an unconnected optional port
-    std::vector<TensorId> outputs;    // output-port order
-    std::vector<TensorId> weights;    // LayerInfo::weights order
-    std::vector<TensorId> aux;        // LayerInfo::aux order
+    int forwardIndex = 0;           // backward ops: the forward op they differentiate
+    std::vector<TensorId> inputs;   // input-port order; invalid for an unconnected optional port
+    std::vector<TensorId> outputs;  // output-port order
+    std::vector<TensorId> weights;  // LayerInfo::weights order
+    std::vector<TensorId> aux;      // LayerInfo::aux order
     // Backward ops only; invalid ids mean "no gradient needed/kept" (data inputs, buffers).
     std::vector<TensorId> gradOutputs, gradInputs, gradWeights;
     // Activation gradients this backward op is the first to touch: zeroed before it runs,
@@ -105,15 +105,15 @@ struct Program {
     std::vector<ProgramOp> forward;      // topological order (input nodes have no op)
     std::vector<ProgramOp> backward;     // reverse order
     std::vector<InputBinding> inputs;
-    TensorId loss;          // invalid when compiled without a loss
-    TensorId lossGradient;  // the seed of backward, set to 1
-    int lossOp = -1;        // index of the loss node's forward op
-    std::vector<TensorId> parameters;        // Parameter tensors, in arena order
-    std::vector<TensorId> optimizerState;    // one per slot
-    int64_t parameterFloats = 0;             // size of the parameter arena
-    int64_t trainableFloats = 0;             // its trainable prefix = size of the gradient arena
-    int64_t activationFloats = 0;            // planned activation arena (the peak)
-    int64_t unplannedActivationFloats = 0;   // what one buffer per tensor would need
+    TensorId loss;                          // invalid when compiled without a loss
+    TensorId lossGradient;                  // the seed of backward, set to 1
+    int lossOp = -1;                        // index of the loss node's forward op
+    std::vector<TensorId> parameters;       // Parameter tensors, in arena order
+    std::vector<TensorId> optimizerState;   // one per slot
+    int64_t parameterFloats = 0;            // size of the parameter arena
+    int64_t trainableFloats = 0;            // its trainable prefix = size of the gradient arena
+    int64_t activationFloats = 0;           // planned activation arena (the peak)
+    int64_t unplannedActivationFloats = 0;  // what one buffer per tensor would need
 
     const ProgramTensor& tensor(TensorId id) const { return tensors[id.value - 1]; }
     ProgramTensor& tensor(TensorId id) { return tensors[id.value - 1]; }

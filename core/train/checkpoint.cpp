@@ -30,7 +30,7 @@ Result<void> writeCheckpoint(const Checkpoint& c, const std::filesystem::path& p
                         {"epoch_correct", c.epochCorrect},
                         {"epoch_counted", c.epochCounted},
                         {"best_metric", std::isfinite(c.bestMetric) ? nlohmann::json(c.bestMetric)
-                                                                     : nlohmann::json()},
+                                                                    : nlohmann::json()},
                         {"epochs_without_improvement", c.epochsWithoutImprovement},
                         {"parameter_floats", c.parameters.size()},
                         {"optimizer_floats", c.optimizerState.size()},
@@ -56,7 +56,9 @@ Result<void> writeCheckpoint(const Checkpoint& c, const std::filesystem::path& p
         if (!f) return fail("writing checkpoint '" + tmp.string() + "' failed; is the disk full?");
     }
     std::filesystem::rename(tmp, path, ec);
-    if (ec) return fail("cannot rename '" + tmp.string() + "' to '" + path.string() + "': " + ec.message());
+    if (ec)
+        return fail("cannot rename '" + tmp.string() + "' to '" + path.string() +
+                    "': " + ec.message());
     return {};
 }
 
@@ -114,11 +116,13 @@ Result<Checkpoint> readCheckpoint(const std::filesystem::path& path) {
 Result<void> checkCheckpointFits(const Checkpoint& c, const Program& p) {
     if (c.layout != parameterLayout(p) ||
         static_cast<int64_t>(c.parameters.size()) != p.parameterFloats) {
-        return fail("the checkpoint was made for a different graph (its layers or their sizes "
-                    "differ); start a new run or restore the graph it was made with");
+        return fail(
+            "the checkpoint was made for a different graph (its layers or their sizes "
+            "differ); start a new run or restore the graph it was made with");
     }
     if (c.optimizer != p.optimizer.name ||
-        c.optimizerState.size() != p.optimizerState.size() * static_cast<size_t>(p.trainableFloats)) {
+        c.optimizerState.size() !=
+            p.optimizerState.size() * static_cast<size_t>(p.trainableFloats)) {
         return fail("the checkpoint was made with optimizer '" + c.optimizer + "', not '" +
                     p.optimizer.name + "'; resume with the same optimizer settings");
     }

@@ -30,8 +30,8 @@ struct EpochMetrics {
     double trainAccuracy = kNoValue;  // NaN when the loss is not a classifier's
     double valLoss = kNoValue;        // NaN without validation data
     double valAccuracy = kNoValue;
-    int64_t classes = 0;              // confusion matrix side, 0 when none
-    std::vector<int64_t> confusion;   // (classes, classes): row = target, column = prediction
+    int64_t classes = 0;             // confusion matrix side, 0 when none
+    std::vector<int64_t> confusion;  // (classes, classes): row = target, column = prediction
     double seconds = 0;
 };
 

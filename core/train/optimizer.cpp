@@ -70,14 +70,17 @@ double scheduledLearningRate(const ScheduleSettings& s, double base, int64_t ste
     const int64_t epoch = step / std::max<int64_t>(1, stepsPerEpoch);
     double lr = base;
     if (s.kind == "step") {
-        lr = base * std::pow(s.gamma, static_cast<double>(epoch / std::max<int64_t>(1, s.stepSize)));
+        lr =
+            base * std::pow(s.gamma, static_cast<double>(epoch / std::max<int64_t>(1, s.stepSize)));
     } else if (s.kind == "exponential") {
         lr = base * std::pow(s.gamma, static_cast<double>(epoch));
     } else if (s.kind == "cosine") {
         const int64_t span = std::max<int64_t>(1, totalSteps - warm);
-        const double t = std::clamp(static_cast<double>(step - warm), 0.0, static_cast<double>(span));
-        lr = s.minLearningRate + (base - s.minLearningRate) *
-                                     (1.0 + std::cos(std::numbers::pi * t / static_cast<double>(span))) / 2.0;
+        const double t =
+            std::clamp(static_cast<double>(step - warm), 0.0, static_cast<double>(span));
+        lr = s.minLearningRate +
+             (base - s.minLearningRate) *
+                 (1.0 + std::cos(std::numbers::pi * t / static_cast<double>(span))) / 2.0;
     }
     return lr * factor;
 }

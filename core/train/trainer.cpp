@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <set>
 
@@ -25,9 +25,13 @@ bool allFinite(const std::vector<float>& v) {
     return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
 }
 
-std::string describe(const ProgramOp& op) { return op.spec->id + " '" + op.name + "'"; }
+std::string describe(const ProgramOp& op) {
+    return op.spec->id + " '" + op.name + "'";
+}
 
-std::string shapeOf(const std::vector<int64_t>& dims) { return Shape(dims).str(); }
+std::string shapeOf(const std::vector<int64_t>& dims) {
+    return Shape(dims).str();
+}
 
 }  // namespace
 
@@ -70,7 +74,8 @@ Result<void> Trainer::start() {
     }
     if (s.batchSize < 1) return fail("the batch size must be at least 1");
     if (s.epochs < 1) return fail("the number of epochs must be at least 1");
-    auto program = compile(m_config.graph, s.batchSize, {.training = true, .optimizer = s.optimizer});
+    auto program =
+        compile(m_config.graph, s.batchSize, {.training = true, .optimizer = s.optimizer});
     if (!program) return program.error();
     m_program = std::make_unique<Program>(std::move(*program));
     const Program& p = *m_program;
@@ -89,9 +94,10 @@ Result<void> Trainer::start() {
                             "); set the input's field to one of these");
             }
             if (f->shape != b.sampleShape) {
-                return fail("input '" + p.tensor(b.tensor).nodeName + "' expects samples of shape " +
-                            shapeOf(b.sampleShape) + " but the " + which + " field '" + b.field +
-                            "' gives " + shapeOf(f->shape) + "; set the input's shape to match");
+                return fail("input '" + p.tensor(b.tensor).nodeName +
+                            "' expects samples of shape " + shapeOf(b.sampleShape) + " but the " +
+                            which + " field '" + b.field + "' gives " + shapeOf(f->shape) +
+                            "; set the input's shape to match");
             }
         }
     }
@@ -139,7 +145,9 @@ Result<void> Trainer::start() {
     return {};
 }
 
-void Trainer::pause() { m_pauseRequested = true; }
+void Trainer::pause() {
+    m_pauseRequested = true;
+}
 
 void Trainer::resume() {
     {
@@ -154,7 +162,9 @@ void Trainer::stop() {
     m_cv.notify_all();
 }
 
-void Trainer::setLearningRate(double lr) { m_baseLearningRate = lr; }
+void Trainer::setLearningRate(double lr) {
+    m_baseLearningRate = lr;
+}
 
 void Trainer::wait() {
     if (m_thread.joinable()) m_thread.join();
@@ -357,7 +367,8 @@ void Trainer::snapshotAttention() {
         AttentionSnapshot snap{.node = op->name, .step = m_pos.step};
         snap.keys = s.rank() >= 1 ? s[-1] : 1;
         snap.queries = s.rank() >= 2 ? s[-2] : 1;
-        snap.heads = static_cast<int64_t>(v->size()) / std::max<int64_t>(1, snap.keys * snap.queries);
+        snap.heads =
+            static_cast<int64_t>(v->size()) / std::max<int64_t>(1, snap.keys * snap.queries);
         snap.probabilities = std::move(*v);
         out.push_back(std::move(snap));
     }
@@ -453,7 +464,8 @@ Result<void> Trainer::runEpochs(std::stop_token& token) {
         EpochMetrics m;
         m.epoch = m_pos.epoch;
         m.step = m_pos.step;
-        m.trainLoss = m_pos.epochSamples ? m_pos.epochLossSum / double(m_pos.epochSamples) : kNoValue;
+        m.trainLoss =
+            m_pos.epochSamples ? m_pos.epochLossSum / double(m_pos.epochSamples) : kNoValue;
         if (m_classes > 0 && m_pos.epochCounted > 0) {
             m.trainAccuracy = double(m_pos.epochCorrect) / double(m_pos.epochCounted);
         }
@@ -465,7 +477,8 @@ Result<void> Trainer::runEpochs(std::stop_token& token) {
             m.classes = v->classes;
             m.confusion = std::move(v->confusion);
         }
-        m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
+        m.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
         {
             std::lock_guard lock(m_mutex);
             m_pos.history.push_back(m);
@@ -490,7 +503,8 @@ Result<void> Trainer::runEpochs(std::stop_token& token) {
         }
         refreshWeights();
         emit({TrainerEvent::Kind::EpochEnd, m, {}});
-        if (s.earlyStoppingPatience > 0 && m_pos.epochsWithoutImprovement >= s.earlyStoppingPatience) {
+        if (s.earlyStoppingPatience > 0 &&
+            m_pos.epochsWithoutImprovement >= s.earlyStoppingPatience) {
             return finish(TrainerState::Finished, "early stopping");
         }
     }

@@ -47,12 +47,12 @@ enum class TrainerState { Idle, Running, Paused, Stopped, Finished, Failed };
 
 struct TrainerEvent {
     enum class Kind {
-        EpochEnd,   // epoch holds the metrics
-        Paused,     // by pause(), or by a non-finite value (message says which op and what to do)
+        EpochEnd,  // epoch holds the metrics
+        Paused,    // by pause(), or by a non-finite value (message says which op and what to do)
         Resumed,
-        Checkpoint, // message: the file written
-        Error,      // training cannot continue; message says why
-        Finished,   // message: "completed", "stopped" or "early stopping"
+        Checkpoint,  // message: the file written
+        Error,       // training cannot continue; message says why
+        Finished,    // message: "completed", "stopped" or "early stopping"
     };
     Kind kind;
     EpochMetrics epoch;
@@ -76,7 +76,7 @@ public:
     void resume();
     void stop();  // honoured before the next step; writes last.ckpt when checkpointing
     void setLearningRate(double lr);  // the base rate; the schedule still applies on top
-    void wait();  // until the worker ends (finished, stopped or failed)
+    void wait();                      // until the worker ends (finished, stopped or failed)
 
     TrainerState state() const { return m_state.load(); }
     SpscRing<StepMetrics>& steps() { return m_steps; }
@@ -114,7 +114,7 @@ private:
     std::unique_ptr<Backend> m_backend;
     std::string m_deviceName;
     std::string m_pendingProblem;  // worker only: the diagnosis of a non-finite step
-    Checkpoint m_pos;  // progress: step, epoch, batch, running sums, history
+    Checkpoint m_pos;              // progress: step, epoch, batch, running sums, history
 
     std::atomic<TrainerState> m_state{TrainerState::Idle};
     std::atomic<bool> m_pauseRequested{false};

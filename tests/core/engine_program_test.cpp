@@ -63,7 +63,8 @@ TEST(EngineProgram, NeverOverlapsTwoLiveTensors) {
         mustConnect(e, fc, "out", act, "in");
         prev = act;
     }
-    NodeId y = mustAdd(e, "input", "y", {{"field", std::string("y")}, {"shape", std::vector<int64_t>{32}}});
+    NodeId y = mustAdd(e, "input", "y",
+                       {{"field", std::string("y")}, {"shape", std::vector<int64_t>{32}}});
     NodeId loss = mustAdd(e, "mse", "loss");
     mustConnect(e, prev, "out", loss, "input");
     mustConnect(e, y, "out", loss, "target");
@@ -79,7 +80,8 @@ TEST(EngineProgram, NeverOverlapsTwoLiveTensors) {
             for (size_t j = i + 1; j < act.size(); ++j) {
                 const auto *a = act[i], *b = act[j];
                 const bool liveTogether = a->firstUse <= b->lastUse && b->firstUse <= a->lastUse;
-                const bool share = a->offset < b->offset + b->numel && b->offset < a->offset + a->numel;
+                const bool share =
+                    a->offset < b->offset + b->numel && b->offset < a->offset + a->numel;
                 EXPECT_FALSE(liveTogether && share) << a->name << " and " << b->name;
             }
         }

@@ -43,7 +43,8 @@ TEST(Optimizers, MatchTorchOptimOverSeveralSteps) {
                             p.data(), g.data(), state.data(), n);
             std::vector<float> want = c["after"][k].get<std::vector<float>>();
             for (int64_t i = 0; i < n; ++i) {
-                EXPECT_NEAR(p[size_t(i)], want[size_t(i)], 1e-5) << "step " << k + 1 << " [" << i << "]";
+                EXPECT_NEAR(p[size_t(i)], want[size_t(i)], 1e-5)
+                    << "step " << k + 1 << " [" << i << "]";
             }
         }
     }
@@ -54,9 +55,9 @@ TEST(Schedules, FollowTheirFormulas) {
     EXPECT_DOUBLE_EQ(scheduledLearningRate(constant, 0.1, 500, 10, 1000), 0.1);
 
     ScheduleSettings step{.kind = "step", .stepSize = 2, .gamma = 0.5};
-    EXPECT_DOUBLE_EQ(scheduledLearningRate(step, 0.1, 19, 10, 100), 0.1);   // epoch 1
-    EXPECT_DOUBLE_EQ(scheduledLearningRate(step, 0.1, 20, 10, 100), 0.05);  // epoch 2
-    EXPECT_DOUBLE_EQ(scheduledLearningRate(step, 0.1, 45, 10, 100), 0.025); // epoch 4
+    EXPECT_DOUBLE_EQ(scheduledLearningRate(step, 0.1, 19, 10, 100), 0.1);    // epoch 1
+    EXPECT_DOUBLE_EQ(scheduledLearningRate(step, 0.1, 20, 10, 100), 0.05);   // epoch 2
+    EXPECT_DOUBLE_EQ(scheduledLearningRate(step, 0.1, 45, 10, 100), 0.025);  // epoch 4
 
     ScheduleSettings exp{.kind = "exponential", .gamma = 0.9};
     EXPECT_NEAR(scheduledLearningRate(exp, 1.0, 30, 10, 100), 0.729, 1e-12);

@@ -33,7 +33,8 @@ inline Graph mlpGraph(int64_t in = 4, int64_t hidden = 16, int64_t classes = 3) 
     NodeId x = mustAdd(e, "input", "x",
                        {{"field", std::string("x")}, {"shape", std::vector<int64_t>{1, in}}});
     NodeId y = mustAdd(e, "input", "y",
-                       {{"field", std::string("y")}, {"shape", std::vector<int64_t>{1}},
+                       {{"field", std::string("y")},
+                        {"shape", std::vector<int64_t>{1}},
                         {"dtype", std::string("int32")}});
     NodeId fc1 = mustAdd(e, "linear", "fc1", {{"out_features", hidden}});
     NodeId act = mustAdd(e, "relu", "act1");
@@ -51,8 +52,8 @@ inline Graph mlpGraph(int64_t in = 4, int64_t hidden = 16, int64_t classes = 3) 
 inline Graph fanOutGraph() {
     Graph g;
     GraphEdit e(g);
-    NodeId x = mustAdd(e, "input", "x",
-                       {{"field", std::string("x")}, {"shape", std::vector<int64_t>{3}}});
+    NodeId x =
+        mustAdd(e, "input", "x", {{"field", std::string("x")}, {"shape", std::vector<int64_t>{3}}});
     NodeId fc1 = mustAdd(e, "linear", "fc1", {{"out_features", int64_t{4}}});
     NodeId fc2 = mustAdd(e, "linear", "fc2", {{"out_features", int64_t{4}}});
     NodeId loss = mustAdd(e, "mse", "loss");
@@ -76,8 +77,8 @@ inline std::shared_ptr<TensorDataset> blobs(int64_t count, int64_t in = 4, uint3
             x.data[static_cast<size_t>(i * in + k)] = centre + noise(rng);
         }
     }
-    auto d = TensorDataset::create({{"x", std::move(x)}, {"y", std::move(y)}},
-                                   {{"y", DType::Int32}});
+    auto d =
+        TensorDataset::create({{"x", std::move(x)}, {"y", std::move(y)}}, {{"y", DType::Int32}});
     EXPECT_TRUE(d.ok()) << (d.ok() ? "" : d.message());
     return std::make_shared<TensorDataset>(std::move(*d));
 }

@@ -166,7 +166,10 @@ TEST(Trainer, PauseResumeAndStopFromAnotherThreadKeepTheCurve) {
         auto part = drain(t);
         seen.insert(part.begin(), part.end());
     };
-    ASSERT_TRUE(waitFor([&] { collect(); return seen.size() >= 3; }));
+    ASSERT_TRUE(waitFor([&] {
+        collect();
+        return seen.size() >= 3;
+    }));
     t.pause();
     ASSERT_TRUE(waitFor([&] { return t.state() == TrainerState::Paused; }));
     collect();
@@ -175,7 +178,10 @@ TEST(Trainer, PauseResumeAndStopFromAnotherThreadKeepTheCurve) {
     collect();
     EXPECT_EQ(seen.size(), atPause) << "steps ran while paused";
     t.resume();
-    ASSERT_TRUE(waitFor([&] { collect(); return seen.size() >= atPause + 2; }));
+    ASSERT_TRUE(waitFor([&] {
+        collect();
+        return seen.size() >= atPause + 2;
+    }));
     t.stop();
     t.wait();
     collect();
@@ -235,9 +241,8 @@ TEST(Trainer, ExplodingLearningRateNamesTheFirstOpThatOverflowed) {
     c.settings.optimizer = {.name = "sgd", .learningRate = 1e30};
     Trainer t(std::move(c));
     ASSERT_TRUE(t.start().ok());
-    ASSERT_TRUE(waitFor([&] {
-        return t.state() == TrainerState::Paused || t.state() == TrainerState::Finished;
-    }));
+    ASSERT_TRUE(waitFor(
+        [&] { return t.state() == TrainerState::Paused || t.state() == TrainerState::Finished; }));
     ASSERT_EQ(t.state(), TrainerState::Paused);
     EXPECT_NE(t.lastProblem().find("produced a non-finite value"), std::string::npos)
         << t.lastProblem();
@@ -279,10 +284,12 @@ TEST(Trainer, PublishesAttentionSnapshotsOfAFixedSample) {
     Graph g;
     GraphEdit e(g);
     NodeId tokens = mustAdd(e, "input", "tokens",
-                            {{"field", std::string("tokens")}, {"shape", std::vector<int64_t>{4}},
+                            {{"field", std::string("tokens")},
+                             {"shape", std::vector<int64_t>{4}},
                              {"dtype", std::string("int32")}});
     NodeId target = mustAdd(e, "input", "target",
-                            {{"field", std::string("target")}, {"shape", std::vector<int64_t>{4}},
+                            {{"field", std::string("target")},
+                             {"shape", std::vector<int64_t>{4}},
                              {"dtype", std::string("int32")}});
     NodeId emb = mustAdd(e, "embedding", "emb",
                          {{"num_embeddings", int64_t{5}}, {"embedding_dim", int64_t{8}}});
