@@ -176,17 +176,17 @@ std::vector<TrainerEvent> Trainer::takeEvents() {
 }
 
 WeightSet Trainer::weights() const {
-    std::lock_guard lock(const_cast<std::mutex&>(m_mutex));
+    std::lock_guard lock(m_mutex);
     return m_weights;
 }
 
 std::vector<EpochMetrics> Trainer::history() const {
-    std::lock_guard lock(const_cast<std::mutex&>(m_mutex));
+    std::lock_guard lock(m_mutex);
     return m_pos.history;
 }
 
 std::string Trainer::lastProblem() const {
-    std::lock_guard lock(const_cast<std::mutex&>(m_mutex));
+    std::lock_guard lock(m_mutex);
     return m_problem;
 }
 

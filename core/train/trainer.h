@@ -119,7 +119,7 @@ private:
     std::atomic<TrainerState> m_state{TrainerState::Idle};
     std::atomic<bool> m_pauseRequested{false};
     std::atomic<double> m_baseLearningRate{0.0};
-    std::mutex m_mutex;  // events, weights, history, cv
+    mutable std::mutex m_mutex;  // events, weights, history, cv
     std::condition_variable_any m_cv;
     std::vector<TrainerEvent> m_events;
     std::function<void(const TrainerEvent&)> m_callback;
