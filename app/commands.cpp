@@ -9,6 +9,7 @@ namespace strata::app {
 int cmdLayers(const Args& args);
 int cmdValidate(const Args& args);
 int cmdInfo(const Args& args);
+int cmdTrain(const Args& args);
 int cmdDevices(const Args& args);
 int cmdBench(const Args& args);
 
@@ -19,6 +20,10 @@ const std::vector<Command>& commands() {
         {"validate", "validate FILE", "check a document; exit 1 with every error by node",
          cmdValidate},
         {"info", "info FILE", "table of nodes: type, output shape, parameters, FLOPs", cmdInfo},
+        {"train", "train FILE [options]",
+         "train the graph on its data; --epochs --batch-size --lr --optimizer --device --seed "
+         "--out --checkpoint-dir --resume --json",
+         cmdTrain},
         {"devices", "devices [--device D]", "list Vulkan devices and the CPU backend; which one "
          "auto picks", cmdDevices},
         {"bench", "bench --kernels", "GEMM GFLOP/s (Vulkan and OpenBLAS) and dispatch cost",
