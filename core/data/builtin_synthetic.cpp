@@ -38,7 +38,8 @@ Result<std::shared_ptr<AnnotatedDataset>> regression(const nlohmann::json& optio
             for (int64_t j = 0; j < f; ++j) y += w[static_cast<size_t>(o * f + j)] * xi[j];
             // Mild nonlinearity: a straight line fits most of it, a small network all of it.
             y += 0.3 * std::sin(2.0 * y);
-            target.data[static_cast<size_t>(i * k + o)] = static_cast<float>(y + 0.05 * rng.normal());
+            const double noisy = y + 0.05 * rng.normal();
+            target.data[static_cast<size_t>(i * k + o)] = static_cast<float>(noisy);
         }
     }
     std::map<std::string, Tensor> fields;

@@ -33,7 +33,9 @@ Result<IdxArray> readIdxFile(const std::filesystem::path& path, int wantRank, co
     IdxArray a;
     a.bytes = std::move(bytes).value();
     const auto& b = a.bytes;
-    if (b.empty()) return fail(path.string() + ": is empty, but an IDX " + what + " file was expected");
+    if (b.empty()) {
+        return fail(path.string() + ": is empty, but an IDX " + what + " file was expected");
+    }
     if (b.size() < 4) {
         return atByte(path, b.size(), "the file ends inside the 4-byte IDX magic number");
     }

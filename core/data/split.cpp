@@ -63,7 +63,8 @@ Result<DataSplits> splitDataset(std::shared_ptr<const Dataset> all, double valid
                     " but must lie in [0, 1)");
     }
     const int64_t n = all->size();
-    const auto nVal = static_cast<int64_t>(std::llround(static_cast<double>(n) * validationFraction));
+    const auto nVal =
+        static_cast<int64_t>(std::llround(static_cast<double>(n) * validationFraction));
     const auto nTest = static_cast<int64_t>(std::llround(static_cast<double>(n) * testFraction));
     if (n - nVal - nTest < 1) {
         return fail("the dataset has " + std::to_string(n) + " samples; after " +

@@ -23,7 +23,11 @@ Result<std::vector<Char>> decodeUtf8(const std::filesystem::path& path,
     size_t i = (b.size() >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) ? 3 : 0;
     while (i < b.size()) {
         const uint8_t c = b[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+        const size_t len = c < 0x80            ? 1
+                           : (c >> 5) == 0x6  ? 2
+                           : (c >> 4) == 0xE  ? 3
+                           : (c >> 3) == 0x1E ? 4
+                                              : 0;
         bool ok = len > 0 && i + len <= b.size();
         for (size_t k = 1; ok && k < len; ++k) ok = (b[i + k] & 0xC0) == 0x80;
         if (!ok) {

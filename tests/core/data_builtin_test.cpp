@@ -151,7 +151,9 @@ TEST(DataBuiltin, SineTargetIsTheNextStep) {
     // sequence and extrapolate one step.
     for (int64_t i = 0; i < 30; ++i) {
         for (int64_t c = 0; c < 10; ++c) {
-            auto s = [&](int64_t t) { return double(x[static_cast<size_t>((i * 20 + t) * 10 + c)]); };
+            auto s = [&](int64_t t) {
+                return double(x[static_cast<size_t>((i * 20 + t) * 10 + c)]);
+            };
             double num = 0, den = 0;
             for (int64_t t = 1; t < 19; ++t) {
                 num += (s(t + 1) + s(t - 1)) * s(t);

@@ -111,7 +111,8 @@ TEST(DataIdx, RefusesLabelsThatDoNotMatchTheImages) {
 TEST(DataIdx, RefusesDamagedGzipAndEmptyAndMissingFiles) {
     auto dir = freshDir();
     writeGzip(dir / "images.gz", idxImages());
-    std::filesystem::resize_file(dir / "images.gz", std::filesystem::file_size(dir / "images.gz") - 12);
+    const auto gzSize = std::filesystem::file_size(dir / "images.gz");
+    std::filesystem::resize_file(dir / "images.gz", gzSize - 12);
     auto d = readIdx(dir / "images.gz", {});
     ASSERT_FALSE(d);
     EXPECT_CONTAINS(d.message(), "images.gz");
