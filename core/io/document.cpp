@@ -581,7 +581,10 @@ int readVersion(const json& j) {
     if (!version->is_number_integer()) {
         refuse(root / "version", "must be an integer, not " + kindText(*version));
     }
-    if (version->is_number_unsigned() || version->get<int64_t>() > kFormatVersion) {
+    const bool newer = version->is_number_unsigned()
+                           ? version->get<uint64_t>() > static_cast<uint64_t>(kFormatVersion)
+                           : version->get<int64_t>() > kFormatVersion;
+    if (newer) {
         const std::string v = version->is_number_unsigned()
                                   ? std::to_string(version->get<uint64_t>())
                                   : std::to_string(version->get<int64_t>());
