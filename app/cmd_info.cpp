@@ -77,8 +77,11 @@ int cmdInfo(const Args& args) {
     std::cout << "\nparameters: " << withThousands(analysis.parameters) << " ("
               << byteText(analysis.parameters * 4) << " as float32)\n"
               << "forward FLOPs per sample: " << withThousands(analysis.flops) << "\n"
-              << "activation memory per sample: " << byteText(analysis.activationBytes) << " ("
-              << withThousands(analysis.activationBytes) << " bytes, forward outputs)\n";
+              << "activation memory per sample: " << byteText(analysis.activationBytes)
+              << (analysis.activationBytes >= 1024
+                      ? " (" + withThousands(analysis.activationBytes) + " bytes)"
+                      : std::string())
+              << " of forward outputs\n";
     if (!analysis.problems.empty()) {
         std::cerr << "\n" << file << ": " << analysis.problems.size()
                   << (analysis.problems.size() == 1 ? " problem" : " problems")

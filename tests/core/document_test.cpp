@@ -13,6 +13,7 @@
 #include <limits>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "core/graph/graph_edit.h"
 #include "core/graph/shape_inference.h"
@@ -698,6 +699,22 @@ TEST(Samples, ValidateAgainstTheSchema) {
     errors.clear();
     checkAgainst(schema, schema, bad, "bad", errors);
     EXPECT_FALSE(errors.empty());
+}
+
+TEST(Samples, TheWorkedExampleOfTheFormatReferenceReads) {
+    std::ifstream in(kSource / "docs" / "model-format.md");
+    std::ostringstream s;
+    s << in.rdbuf();
+    const std::string md = s.str();
+    const size_t start = md.find("```json\n");
+    ASSERT_NE(start, std::string::npos);
+    const size_t end = md.find("```", start + 8);
+    auto doc = parseDocumentText(md.substr(start + 8, end - start - 8));
+    ASSERT_TRUE(doc.ok()) << doc.message();
+    EXPECT_TRUE(analyze(doc->graph).ok());
+    EXPECT_TRUE(trainingProblems(doc->graph).empty());
+    EXPECT_EQ((*doc->weights)["fc"]["weight"].data, (std::vector<float>{0.5f, -1.0f}));
+    EXPECT_EQ((*doc->weights)["fc"]["bias"].data, (std::vector<float>{0.25f}));
 }
 
 TEST(Samples, SchemaListsExactlyTheRegisteredLayerTypes) {
