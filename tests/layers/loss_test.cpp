@@ -97,8 +97,8 @@ TEST(CrossEntropy, IgnoredTargetsLeaveTheMeanAndGetNoGradient) {
         EXPECT_EQ(g.inputs[0].data[15 + k], 0.0f);
     }
     // The mean of the two counted rows, each scored alone.
-    auto one = makeRun("cross_entropy", {}, {{Shape{1, 5}, DType::Float32}, {Shape{1}, DType::Int32}},
-                       1);
+    auto one = makeRun("cross_entropy", {},
+                       {{Shape{1, 5}, DType::Float32}, {Shape{1}, DType::Int32}}, 1);
     double sum = 0;
     for (int r : {0, 2}) {
         one.inputs[0].data.assign(run.inputs[0].data.begin() + r * 5,
@@ -120,7 +120,9 @@ TEST(CrossEntropy, AllTargetsIgnoredGiveZeroNotNaN) {
 
 TEST(CrossEntropy, HugeLogitsStayFinite) {
     auto run = makeRun("cross_entropy", {}, {kF2, kI1}, 4);
-    for (size_t i = 0; i < run.inputs[0].data.size(); ++i) run.inputs[0].data[i] = i % 2 ? 1e4f : -1e4f;
+    for (size_t i = 0; i < run.inputs[0].data.size(); ++i) {
+        run.inputs[0].data[i] = i % 2 ? 1e4f : -1e4f;
+    }
     Grads g = backward(run, {Tensor(Shape{}, 1.0f)});
     EXPECT_TRUE(std::isfinite(run.outputs[0].data[0]));
     for (float v : g.inputs[0].data) EXPECT_TRUE(std::isfinite(v));
