@@ -127,6 +127,8 @@ TEST(Document, RoundTripIsExactIncludingNonFiniteWeights) {
                            {"device", "cpu"}};
     doc->dataset->options = {{"window", 16}};
     doc->dataset->splitSeed = 18446744073709551615ull;
+    doc->training.device = "vulkan:1";
+    doc->training.schedule.kind = "cosine";
 
     const json first = toJson(*doc);
     auto back = parseDocument(first);
@@ -197,7 +199,9 @@ TEST(Document, WriterLeavesOutWeightsThatNoLongerFit) {
     auto doc = parseDocument(withWeights(smallDoc()));
     ASSERT_TRUE(doc.ok()) << doc.message();
     // The user changed out_features after training: the old tensors cannot be loaded.
-    GraphEdit(doc->graph).setParam(doc->graph.nodeByName("fc")->id, "out_features", int64_t{5});
+    ASSERT_TRUE(GraphEdit(doc->graph)
+                    .setParam(doc->graph.nodeByName("fc")->id, "out_features", int64_t{5})
+                    .ok());
     // ... and the loss target no longer matches, which is the graph's problem, not the file's.
     doc->layout["deleted_node"] = {1, 2};
     const json j = toJson(*doc);
@@ -310,6 +314,11 @@ TEST(Document, RefusesMalformedDocumentsWithThePathAndTheReason) {
          "/training/batchsize:", "unknown field 'batchsize'; expected epochs, batch_size"},
         {"unknown device", [](json& j) { j["training"]["device"] = "tpu"; }, "/training/device:",
          "not a device"},
+        {"device without its index", [](json& j) { j["training"]["device"] = "vulkan:"; },
+         "/training/device:", "not a device"},
+        {"endless device name",
+         [](json& j) { j["training"]["device"] = "vulkan:" + std::string(200000, '1'); },
+         "/training/device:", "not a device"},
         {"weights of an unknown node",
          [](json& j) { j["weights"]["ghost"] = json::object(); }, "/weights/ghost:",
          "no node named 'ghost'"},
