@@ -92,7 +92,9 @@ int64_t readInt(const json& j, const JsonPath& p, int64_t min, int64_t max) {
 
 uint64_t readUint64(const json& j, const JsonPath& p) {
     if (j.is_number_unsigned()) return j.get<uint64_t>();
-    if (j.is_number_integer() && j.get<int64_t>() >= 0) return static_cast<uint64_t>(j.get<int64_t>());
+    if (j.is_number_integer() && j.get<int64_t>() >= 0) {
+        return static_cast<uint64_t>(j.get<int64_t>());
+    }
     refuse(p, "must be a non-negative integer, not " +
                   (j.is_number_integer() ? std::to_string(j.get<int64_t>()) : kindText(j)));
 }
@@ -285,7 +287,9 @@ Node readNode(const json& j, const JsonPath& p, uint32_t id) {
     if (const json* params = f.find("params")) {
         Fields pf(*params, f.at("params"));
         for (const auto& ps : spec->params) {
-            if (const json* v = pf.find(ps.name)) n.params[ps.name] = readParam(*v, pf.at(ps.name), ps);
+            if (const json* v = pf.find(ps.name)) {
+                n.params[ps.name] = readParam(*v, pf.at(ps.name), ps);
+            }
         }
         for (auto it = params->begin(); it != params->end(); ++it) {
             if (!spec->param(it.key())) {
@@ -569,7 +573,9 @@ Preprocessing readPreprocessing(const json& j, const JsonPath& p) {
         }
     }
     if (const json* v = f.find("vocabulary")) pre.vocabulary = readStrings(*v, f.at("vocabulary"));
-    if (const json* c = f.find("class_names")) pre.classNames = readStrings(*c, f.at("class_names"));
+    if (const json* c = f.find("class_names")) {
+        pre.classNames = readStrings(*c, f.at("class_names"));
+    }
     f.finish();
     return pre;
 }

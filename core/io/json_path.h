@@ -21,7 +21,9 @@ public:
         }
         return p;
     }
-    JsonPath operator/(size_t index) const { return *this / std::string_view(std::to_string(index)); }
+    JsonPath operator/(size_t index) const {
+        return *this / std::string_view(std::to_string(index));
+    }
 
     // "/" for the document itself, as JSON Pointer writes the root as "".
     std::string str() const { return m_text.empty() ? "/" : m_text; }
