@@ -119,6 +119,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
 
     m_totals = new QLabel;
     m_state = new QLabel;
+    m_state->setContentsMargins(12, 0, 4, 0);
     statusBar()->addPermanentWidget(m_totals);
     statusBar()->addPermanentWidget(m_state);
 

@@ -257,6 +257,7 @@ void Inspector::rebuild() {
     m_shapes->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_shapes->setWordWrap(true);
     m_stats = new QLabel(m_form);
+    m_stats->setWordWrap(true);
     m_error = new QLabel(m_form);
     m_error->setWordWrap(true);
     m_error->setStyleSheet("color: #e04f4f;");
@@ -326,7 +327,7 @@ void Inspector::refresh() {
                 if (o.dtype == DType::Int32) s += " int32";
                 shapes << (spec->outputs.size() > 1 ? q(spec->outputs[i].name) + ": " + s : s);
             }
-            stats = tr("%1 parameters, %2 FLOPs, %3 per sample")
+            stats = tr("%1 parameters\n%2 FLOPs per sample\n%3 of activations per sample")
                         .arg(QLocale().toString(static_cast<qlonglong>(it->second.parameters)),
                              compactCount(it->second.flops), byteText(it->second.activationBytes));
         }

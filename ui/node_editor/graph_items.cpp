@@ -270,8 +270,9 @@ QRectF LinkItem::labelRect() const {
     f.setPointSizeF(f.pointSizeF() * 0.85);
     QFontMetricsF fm(f);
     QSizeF size(fm.horizontalAdvance(m_label) + 10, fm.height() + 4);
+    // Above the wire's middle, so that the label never hides the wire or a port.
     QPointF mid = m_path.pointAtPercent(0.5);
-    return QRectF(mid - QPointF(size.width() / 2, size.height() / 2), size);
+    return QRectF(mid - QPointF(size.width() / 2, size.height() + 3), size);
 }
 
 QRectF LinkItem::boundingRect() const {

@@ -25,6 +25,7 @@ public:
     bool isOutput() const { return m_output; }
     PortRef ref() const;
     void setHighlight(Highlight h);
+    Highlight highlight() const { return m_highlight; }
     void setConnected(bool c);
     QPointF anchor() const { return scenePos(); }  // where links attach
 
@@ -53,6 +54,8 @@ public:
     PortItem* port(const std::string& name, bool output) const;
     const std::vector<PortItem*>& ports() const { return m_ports; }
     const QString& errorText() const { return m_error; }
+    const QString& shapesText() const { return m_shapes; }
+    const QString& nameText() const { return m_name; }
     double width() const { return kWidth; }
     double height() const { return m_height; }
 

@@ -24,6 +24,14 @@ GraphScene::GraphScene(EditorModel* model, QObject* parent) : QGraphicsScene(par
     sync();
 }
 
+GraphScene::~GraphScene() {
+    // Items are deleted by the base destructor; nothing may react to their removal then.
+    blockSignals(true);
+    disconnect(this, nullptr, nullptr, nullptr);
+    m_nodes.clear();
+    m_links.clear();
+}
+
 NodeItem* GraphScene::nodeItem(NodeId id) const {
     auto it = m_nodes.find(id);
     return it == m_nodes.end() ? nullptr : it->second;

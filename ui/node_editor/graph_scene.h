@@ -20,6 +20,7 @@ class GraphScene : public QGraphicsScene {
     Q_OBJECT
 public:
     explicit GraphScene(EditorModel* model, QObject* parent = nullptr);
+    ~GraphScene() override;
 
     EditorModel* model() const { return m_model; }
     NodeItem* nodeItem(NodeId id) const;

@@ -12,6 +12,8 @@ class PaletteTree : public QTreeWidget {
     Q_OBJECT
 public:
     explicit PaletteTree(QWidget* parent = nullptr);
+    // What dragging `item` carries (what a drop on the canvas receives).
+    QMimeData* dragData(QTreeWidgetItem* item) const { return mimeData({item}); }
 
 protected:
     QMimeData* mimeData(const QList<QTreeWidgetItem*>& items) const override;
@@ -23,7 +25,7 @@ class Palette : public QWidget {
 public:
     explicit Palette(QWidget* parent = nullptr);
 
-    QTreeWidget* tree() const { return m_tree; }
+    PaletteTree* tree() const { return m_tree; }
     QLineEdit* searchField() const { return m_search; }
     // The item for a layer id, or nullptr.
     QTreeWidgetItem* itemFor(const QString& layerId) const;
