@@ -1,8 +1,491 @@
-// conv2d, max_pool2d, avg_pool2d, global_avg_pool2d.
+// conv2d, max_pool2d, avg_pool2d, global_avg_pool2d. Layouts and arithmetic follow PyTorch's
+// nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d (count_include_pad=True, ceil_mode=False) and
+// nn.AdaptiveAvgPool2d(1) followed by a flatten.
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/engine/cpu_math.h"
 #include "core/layers/registry.h"
 
 namespace strata {
 
-void registerConvLayers(LayerRegistry&) {}
+namespace {
+
+// The spatial arithmetic shared by convolution and pooling.
+struct Window {
+    int64_t kernel = 1, stride = 1, padding = 0, dilation = 1;
+    int64_t span() const { return dilation * (kernel - 1) + 1; }
+    int64_t outSize(int64_t in) const { return (in + 2 * padding - span()) / stride + 1; }
+};
+
+std::string sizeText(int64_t h, int64_t w) { return std::to_string(h) + "x" + std::to_string(w); }
+
+// Checks a (N, C, H, W) float input.
+Result<void> expectImage(const LayerContext& c) {
+    const Shape& x = c.shape(0);
+    if (!x.isBatched() || x.rank() != 4) {
+        return fail("expects a 4-D input (N, C, H, W) but " + c.gives(0));
+    }
+    if (c.inputs[0].type->dtype != DType::Float32) {
+        return fail("expects float input but " + c.gives(0) + " of integers");
+    }
+    return {};
+}
+
+// Checks that the window fits the padded input and yields at least one output position.
+Result<void> expectWindowFits(const LayerContext& c, const Window& win) {
+    const Shape& x = c.shape(0);
+    const int64_t h = x[2], w = x[3];
+    const int64_t ph = h + 2 * win.padding, pw = w + 2 * win.padding;
+    if (win.span() > ph || win.span() > pw) {
+        std::string kernel = sizeText(win.kernel, win.kernel);
+        if (win.dilation > 1) {
+            kernel += " (spanning " + sizeText(win.span(), win.span()) + " with dilation " +
+                      std::to_string(win.dilation) + ")";
+        }
+        return fail("has a " + kernel + " kernel, larger than the padded input " +
+                    sizeText(ph, pw) + " (" + c.gives(0) + " with padding " +
+                    std::to_string(win.padding) +
+                    "); use a smaller kernel, more padding or a larger input");
+    }
+    if (win.outSize(h) < 1 || win.outSize(w) < 1) {
+        return fail("would produce an output smaller than 1x1 from " + c.gives(0) +
+                    "; use a smaller kernel or stride");
+    }
+    return {};
+}
+
+// ---- conv2d: PyTorch nn.Conv2d, computed as im2col + one GEMM per group and sample ----
+
+struct ConvGeom {
+    int64_t n, c, h, w;     // input (N, C, H, W)
+    int64_t o, oh, ow;      // output (N, O, OH, OW)
+    int64_t groups, cg, og; // channels per group: in, out
+    Window win;
+    int64_t colRows() const { return cg * win.kernel * win.kernel; }  // rows of one group's columns
+    int64_t positions() const { return oh * ow; }
+};
+
+Window convWindow(const Params& p) {
+    return {getInt(p, "kernel_size"), getInt(p, "stride"), getInt(p, "padding"),
+            getInt(p, "dilation")};
+}
+
+ConvGeom convGeom(const OpContext& ctx) {
+    const Shape& x = ctx.inputs[0].shape;  // (N, C, H, W)
+    ConvGeom g{};
+    g.win = convWindow(ctx.params);
+    g.n = x[0], g.c = x[1], g.h = x[2], g.w = x[3];
+    g.o = ctx.weights[0].shape[0];
+    g.oh = g.win.outSize(g.h), g.ow = g.win.outSize(g.w);
+    g.groups = getInt(ctx.params, "groups");
+    g.cg = g.c / g.groups;
+    g.og = g.o / g.groups;
+    return g;
+}
+
+Result<LayerInfo> conv2dInfer(const LayerContext& c) {
+    if (auto ok = expectImage(c); !ok) return ok.error();
+    const Shape& x = c.shape(0);
+    const int64_t in = x[1];
+    const int64_t out = getInt(c.params, "out_channels");
+    const int64_t groups = getInt(c.params, "groups");
+    const bool bias = getBool(c.params, "bias");
+    const Window win = convWindow(c.params);
+    if (in % groups != 0) {
+        return fail("has groups=" + std::to_string(groups) + ", which does not divide the " +
+                    std::to_string(in) + " input channels (" + c.gives(0) +
+                    "); choose groups that divides both channel counts");
+    }
+    if (out % groups != 0) {
+        return fail("has groups=" + std::to_string(groups) +
+                    ", which does not divide out_channels=" + std::to_string(out) +
+                    "; choose groups that divides both channel counts");
+    }
+    if (auto ok = expectWindowFits(c, win); !ok) return ok.error();
+    const int64_t oh = win.outSize(x[2]), ow = win.outSize(x[3]);
+    LayerInfo info;
+    info.outputs.push_back({Shape::batched({out, oh, ow}), DType::Float32});
+    // kaiming_uniform(a=sqrt(5)) on the weight and the matching bias rule both reduce to
+    // U(+-1/sqrt(fan_in)).
+    const int64_t fanIn = in / groups * win.kernel * win.kernel;
+    const double bound = 1.0 / std::sqrt(static_cast<double>(fanIn));
+    info.weights.push_back({"weight", {out, in / groups, win.kernel, win.kernel},
+                            Init::uniform(bound)});
+    if (bias) info.weights.push_back({"bias", {out}, Init::uniform(bound)});
+    info.flops = out * oh * ow * (2 * fanIn + (bias ? 1 : 0));
+    return info;
+}
+
+// Copies one group of one image into columns: col[(ci*k + ky)*k + kx][oy*OW + ox] is the input
+// pixel that kernel tap (ky, kx) of channel ci sees at output position (oy, ox), 0 in the padding.
+// img: (Cg, H, W); col: (Cg*k*k, OH*OW).
+void im2col(const ConvGeom& g, const float* img, float* col) {
+    const int64_t k = g.win.kernel;
+    for (int64_t ci = 0; ci < g.cg; ++ci) {
+        const float* plane = img + ci * g.h * g.w;  // (H, W)
+        for (int64_t ky = 0; ky < k; ++ky) {
+            for (int64_t kx = 0; kx < k; ++kx) {
+                float* row = col + ((ci * k + ky) * k + kx) * g.positions();  // (OH*OW)
+                for (int64_t oy = 0; oy < g.oh; ++oy) {
+                    const int64_t iy = oy * g.win.stride - g.win.padding + ky * g.win.dilation;
+                    float* dst = row + oy * g.ow;
+                    if (iy < 0 || iy >= g.h) {
+                        std::memset(dst, 0, sizeof(float) * g.ow);
+                        continue;
+                    }
+                    const float* src = plane + iy * g.w;
+                    for (int64_t ox = 0; ox < g.ow; ++ox) {
+                        const int64_t ix = ox * g.win.stride - g.win.padding + kx * g.win.dilation;
+                        dst[ox] = (ix >= 0 && ix < g.w) ? src[ix] : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// The adjoint of im2col: adds every column entry back onto the pixel it was read from.
+// col: (Cg*k*k, OH*OW); img: (Cg, H, W).
+void col2imAdd(const ConvGeom& g, const float* col, float* img) {
+    const int64_t k = g.win.kernel;
+    for (int64_t ci = 0; ci < g.cg; ++ci) {
+        float* plane = img + ci * g.h * g.w;  // (H, W)
+        for (int64_t ky = 0; ky < k; ++ky) {
+            for (int64_t kx = 0; kx < k; ++kx) {
+                const float* row = col + ((ci * k + ky) * k + kx) * g.positions();  // (OH*OW)
+                for (int64_t oy = 0; oy < g.oh; ++oy) {
+                    const int64_t iy = oy * g.win.stride - g.win.padding + ky * g.win.dilation;
+                    if (iy < 0 || iy >= g.h) continue;
+                    const float* src = row + oy * g.ow;
+                    float* dst = plane + iy * g.w;
+                    for (int64_t ox = 0; ox < g.ow; ++ox) {
+                        const int64_t ix = ox * g.win.stride - g.win.padding + kx * g.win.dilation;
+                        if (ix >= 0 && ix < g.w) dst[ix] += src[ox];
+                    }
+                }
+            }
+        }
+    }
+}
+
+void conv2d_fwd(const OpContext& c) {
+    const ConvGeom g = convGeom(c);
+    const float* x = c.inputs[0].data;   // (N, C, H, W)
+    const float* w = c.weights[0].data;  // (O, C/groups, k, k)
+    float* y = c.outputs[0].data;        // (N, O, OH, OW)
+    const int64_t P = g.positions(), K = g.colRows();
+    std::vector<float> col(static_cast<size_t>(K * P));  // (Cg*k*k, OH*OW)
+    for (int64_t n = 0; n < g.n; ++n) {
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+            im2col(g, x + (n * g.c + gi * g.cg) * g.h * g.w, col.data());
+            // (Og, K) x (K, P) -> (Og, P)
+            cpu::gemm(false, false, g.og, P, K, 1.0f, w + gi * g.og * K, col.data(), 0.0f,
+                      y + (n * g.o + gi * g.og) * P);
+        }
+        if (c.weights.size() > 1) {
+            const float* b = c.weights[1].data;  // (O)
+            for (int64_t o = 0; o < g.o; ++o) {
+                float* plane = y + (n * g.o + o) * P;  // (OH*OW)
+                for (int64_t p = 0; p < P; ++p) plane[p] += b[o];
+            }
+        }
+    }
+}
+
+// dx += col2im(W_g^T dy_g) for every sample and group.
+void conv2d_bwd_data(const OpContext& c) {
+    const ConvGeom g = convGeom(c);
+    const float* dy = c.gradOutputs[0].data;  // (N, O, OH, OW)
+    const float* w = c.weights[0].data;       // (O, C/groups, k, k)
+    float* dx = c.gradInputs[0].data;         // (N, C, H, W)
+    const int64_t P = g.positions(), K = g.colRows();
+    std::vector<float> col(static_cast<size_t>(K * P));  // (Cg*k*k, OH*OW)
+    for (int64_t n = 0; n < g.n; ++n) {
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+            // (K, Og) x (Og, P) -> (K, P)
+            cpu::gemm(true, false, K, P, g.og, 1.0f, w + gi * g.og * K,
+                      dy + (n * g.o + gi * g.og) * P, 0.0f, col.data());
+            col2imAdd(g, col.data(), dx + (n * g.c + gi * g.cg) * g.h * g.w);
+        }
+    }
+}
+
+// dW_g += dy_g col_g^T, with the columns rebuilt from the input rather than kept from forward:
+// they are k*k times the input's size.
+void conv2d_bwd_weight(const OpContext& c) {
+    const ConvGeom g = convGeom(c);
+    const float* x = c.inputs[0].data;        // (N, C, H, W)
+    const float* dy = c.gradOutputs[0].data;  // (N, O, OH, OW)
+    float* dw = c.gradWeights[0].data;        // (O, C/groups, k, k)
+    const int64_t P = g.positions(), K = g.colRows();
+    std::vector<float> col(static_cast<size_t>(K * P));  // (Cg*k*k, OH*OW)
+    for (int64_t n = 0; n < g.n; ++n) {
+        for (int64_t gi = 0; gi < g.groups; ++gi) {
+            im2col(g, x + (n * g.c + gi * g.cg) * g.h * g.w, col.data());
+            // (Og, P) x (P, K) -> (Og, K)
+            cpu::gemm(false, true, g.og, K, P, 1.0f, dy + (n * g.o + gi * g.og) * P, col.data(),
+                      1.0f, dw + gi * g.og * K);
+        }
+    }
+    if (c.gradWeights.size() > 1) {
+        float* db = c.gradWeights[1].data;  // (O)
+        for (int64_t n = 0; n < g.n; ++n) {
+            for (int64_t o = 0; o < g.o; ++o) {
+                const float* plane = dy + (n * g.o + o) * P;  // (OH*OW)
+                double s = 0;
+                for (int64_t p = 0; p < P; ++p) s += plane[p];
+                db[o] += static_cast<float>(s);
+            }
+        }
+    }
+}
+
+void conv2d_bwd(const OpContext& c) {
+    if (c.gradInputs[0].data) conv2d_bwd_data(c);
+    conv2d_bwd_weight(c);
+}
+
+// ---- max_pool2d / avg_pool2d: PyTorch nn.MaxPool2d / nn.AvgPool2d ----
+
+Window poolWindow(const Params& p) {
+    const int64_t k = getInt(p, "kernel_size");
+    const int64_t s = getInt(p, "stride");
+    return {k, s == 0 ? k : s, getInt(p, "padding"), 1};
+}
+
+struct PoolGeom {
+    int64_t planes, h, w, oh, ow;  // planes = N*C
+    Window win;
+};
+
+PoolGeom poolGeom(const OpContext& c) {
+    const Shape& x = c.inputs[0].shape;  // (N, C, H, W)
+    const Window win = poolWindow(c.params);
+    return {x[0] * x[1], x[2], x[3], win.outSize(x[2]), win.outSize(x[3]), win};
+}
+
+Result<LayerInfo> poolInfer(const LayerContext& c, bool isMax) {
+    if (auto ok = expectImage(c); !ok) return ok.error();
+    const Window win = poolWindow(c.params);
+    // PyTorch refuses this too: a window could then lie entirely in the padding.
+    if (2 * win.padding > win.kernel) {
+        return fail("has padding " + std::to_string(win.padding) +
+                    ", more than half of kernel_size " + std::to_string(win.kernel) +
+                    "; use padding of at most " + std::to_string(win.kernel / 2));
+    }
+    if (auto ok = expectWindowFits(c, win); !ok) return ok.error();
+    const Shape& x = c.shape(0);
+    const int64_t oh = win.outSize(x[2]), ow = win.outSize(x[3]);
+    LayerInfo info;
+    info.outputs.push_back({Shape::batched({x[1], oh, ow}), DType::Float32});
+    // Where each maximum came from, as an index into its (H, W) input plane.
+    if (isMax) info.aux.push_back({"argmax", Shape::batched({x[1], oh, ow})});
+    info.flops = x[1] * oh * ow * win.kernel * win.kernel;
+    return info;
+}
+
+void max_pool2d_fwd(const OpContext& c) {
+    const PoolGeom g = poolGeom(c);
+    const float* x = c.inputs[0].data;  // (N, C, H, W)
+    float* y = c.outputs[0].data;       // (N, C, OH, OW)
+    float* arg = c.aux[0].data;         // (N, C, OH, OW), exact integers up to 2^24
+    for (int64_t p = 0; p < g.planes; ++p) {
+        const float* plane = x + p * g.h * g.w;  // (H, W)
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+                float best = -std::numeric_limits<float>::infinity();
+                int64_t at = -1;
+                for (int64_t ky = 0; ky < g.win.kernel; ++ky) {
+                    const int64_t iy = oy * g.win.stride - g.win.padding + ky;
+                    if (iy < 0 || iy >= g.h) continue;
+                    for (int64_t kx = 0; kx < g.win.kernel; ++kx) {
+                        const int64_t ix = ox * g.win.stride - g.win.padding + kx;
+                        if (ix < 0 || ix >= g.w) continue;
+                        const float v = plane[iy * g.w + ix];
+                        // The first maximum wins ties, and a NaN propagates, as in PyTorch.
+                        if (at < 0 || v > best || std::isnan(v)) {
+                            best = v;
+                            at = iy * g.w + ix;
+                            if (std::isnan(v)) break;
+                        }
+                    }
+                }
+                const int64_t o = (p * g.oh + oy) * g.ow + ox;
+                y[o] = best;
+                arg[o] = static_cast<float>(at);
+            }
+        }
+    }
+}
+
+void max_pool2d_bwd(const OpContext& c) {
+    if (!c.gradInputs[0].data) return;
+    const PoolGeom g = poolGeom(c);
+    const float* dy = c.gradOutputs[0].data;  // (N, C, OH, OW)
+    const float* arg = c.aux[0].data;         // (N, C, OH, OW)
+    float* dx = c.gradInputs[0].data;         // (N, C, H, W)
+    const int64_t P = g.oh * g.ow;
+    for (int64_t p = 0; p < g.planes; ++p) {
+        for (int64_t i = 0; i < P; ++i) {
+            const int64_t at = static_cast<int64_t>(arg[p * P + i]);
+            if (at >= 0) dx[p * g.h * g.w + at] += dy[p * P + i];
+        }
+    }
+}
+
+// count_include_pad=True: every window divides by kernel_size^2. Without ceil_mode no window
+// reaches past the padded input, so that is PyTorch's divisor everywhere.
+void avg_pool2d_fwd(const OpContext& c) {
+    const PoolGeom g = poolGeom(c);
+    const float* x = c.inputs[0].data;  // (N, C, H, W)
+    float* y = c.outputs[0].data;       // (N, C, OH, OW)
+    const float scale = 1.0f / static_cast<float>(g.win.kernel * g.win.kernel);
+    for (int64_t p = 0; p < g.planes; ++p) {
+        const float* plane = x + p * g.h * g.w;  // (H, W)
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+                float s = 0;
+                for (int64_t ky = 0; ky < g.win.kernel; ++ky) {
+                    const int64_t iy = oy * g.win.stride - g.win.padding + ky;
+                    if (iy < 0 || iy >= g.h) continue;
+                    for (int64_t kx = 0; kx < g.win.kernel; ++kx) {
+                        const int64_t ix = ox * g.win.stride - g.win.padding + kx;
+                        if (ix >= 0 && ix < g.w) s += plane[iy * g.w + ix];
+                    }
+                }
+                y[(p * g.oh + oy) * g.ow + ox] = s * scale;
+            }
+        }
+    }
+}
+
+void avg_pool2d_bwd(const OpContext& c) {
+    if (!c.gradInputs[0].data) return;
+    const PoolGeom g = poolGeom(c);
+    const float* dy = c.gradOutputs[0].data;  // (N, C, OH, OW)
+    float* dx = c.gradInputs[0].data;         // (N, C, H, W)
+    const float scale = 1.0f / static_cast<float>(g.win.kernel * g.win.kernel);
+    for (int64_t p = 0; p < g.planes; ++p) {
+        float* plane = dx + p * g.h * g.w;  // (H, W)
+        for (int64_t oy = 0; oy < g.oh; ++oy) {
+            for (int64_t ox = 0; ox < g.ow; ++ox) {
+                const float d = dy[(p * g.oh + oy) * g.ow + ox] * scale;
+                for (int64_t ky = 0; ky < g.win.kernel; ++ky) {
+                    const int64_t iy = oy * g.win.stride - g.win.padding + ky;
+                    if (iy < 0 || iy >= g.h) continue;
+                    for (int64_t kx = 0; kx < g.win.kernel; ++kx) {
+                        const int64_t ix = ox * g.win.stride - g.win.padding + kx;
+                        if (ix >= 0 && ix < g.w) plane[iy * g.w + ix] += d;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---- global_avg_pool2d: (N, C, H, W) -> (N, C), the mean of each plane ----
+
+Result<LayerInfo> globalAvgPoolInfer(const LayerContext& c) {
+    if (auto ok = expectImage(c); !ok) return ok.error();
+    const Shape& x = c.shape(0);
+    LayerInfo info;
+    info.outputs.push_back({Shape::batched({x[1]}), DType::Float32});
+    info.flops = x.numel();
+    return info;
+}
+
+void global_avg_pool2d_fwd(const OpContext& c) {
+    const Shape& xs = c.inputs[0].shape;  // (N, C, H, W)
+    const int64_t planes = xs[0] * xs[1], hw = xs[2] * xs[3];
+    const float* x = c.inputs[0].data;
+    float* y = c.outputs[0].data;  // (N, C)
+    for (int64_t p = 0; p < planes; ++p) {
+        double s = 0;
+        for (int64_t i = 0; i < hw; ++i) s += x[p * hw + i];
+        y[p] = static_cast<float>(s / static_cast<double>(hw));
+    }
+}
+
+void global_avg_pool2d_bwd(const OpContext& c) {
+    if (!c.gradInputs[0].data) return;
+    const Shape& xs = c.inputs[0].shape;  // (N, C, H, W)
+    const int64_t planes = xs[0] * xs[1], hw = xs[2] * xs[3];
+    const float* dy = c.gradOutputs[0].data;  // (N, C)
+    float* dx = c.gradInputs[0].data;         // (N, C, H, W)
+    for (int64_t p = 0; p < planes; ++p) {
+        const float d = dy[p] / static_cast<float>(hw);
+        for (int64_t i = 0; i < hw; ++i) dx[p * hw + i] += d;
+    }
+}
+
+std::vector<ParamSpec> poolParams() {
+    return {intParam("kernel_size", 2, 1, 64, "side of the square window"),
+            intParam("stride", 0, 0, 64, "step between windows; 0 means kernel_size"),
+            intParam("padding", 0, 0, 32,
+                     "implicit border added on every side; at most half of kernel_size")};
+}
+
+}  // namespace
+
+void registerConvLayers(LayerRegistry& r) {
+    r.add({
+        .id = "conv2d",
+        .label = "Conv 2D",
+        .category = "Convolution",
+        .doc = "2-D convolution over (N, C, H, W) with square kernels, as PyTorch nn.Conv2d.",
+        .inputs = {{"in", "(N, C, H, W)"}},
+        .outputs = {{"out", "(N, out_channels, H', W')"}},
+        .params = {intParam("out_channels", 16, 1, 65536, "number of output channels"),
+                   intParam("kernel_size", 3, 1, 64, "side of the square kernel"),
+                   intParam("stride", 1, 1, 64, "step between kernel positions"),
+                   intParam("padding", 0, 0, 64, "zeros added on every side of the input"),
+                   intParam("dilation", 1, 1, 64, "spacing between kernel taps"),
+                   intParam("groups", 1, 1, 65536,
+                            "split channels into independent groups; divides both channel counts"),
+                   boolParam("bias", true, "learn an additive bias per output channel")},
+        .infer = conv2dInfer,
+        .forward = conv2d_fwd,
+        .backward = conv2d_bwd,
+    });
+    r.add({
+        .id = "max_pool2d",
+        .label = "Max Pool 2D",
+        .category = "Convolution",
+        .doc = "Maximum over square windows of each channel, as PyTorch nn.MaxPool2d.",
+        .inputs = {{"in", "(N, C, H, W)"}},
+        .outputs = {{"out", "(N, C, H', W')"}},
+        .params = poolParams(),
+        .infer = [](const LayerContext& c) { return poolInfer(c, true); },
+        .forward = max_pool2d_fwd,
+        .backward = max_pool2d_bwd,
+    });
+    r.add({
+        .id = "avg_pool2d",
+        .label = "Avg Pool 2D",
+        .category = "Convolution",
+        .doc = "Mean over square windows of each channel, padding counted as zeros, as PyTorch "
+               "nn.AvgPool2d.",
+        .inputs = {{"in", "(N, C, H, W)"}},
+        .outputs = {{"out", "(N, C, H', W')"}},
+        .params = poolParams(),
+        .infer = [](const LayerContext& c) { return poolInfer(c, false); },
+        .forward = avg_pool2d_fwd,
+        .backward = avg_pool2d_bwd,
+    });
+    r.add({
+        .id = "global_avg_pool2d",
+        .label = "Global Avg Pool",
+        .category = "Convolution",
+        .doc = "Mean of each channel over all positions: (N, C, H, W) -> (N, C).",
+        .inputs = {{"in", "(N, C, H, W)"}},
+        .outputs = {{"out", "(N, C)"}},
+        .infer = globalAvgPoolInfer,
+        .forward = global_avg_pool2d_fwd,
+        .backward = global_avg_pool2d_bwd,
+    });
+}
 
 }  // namespace strata
