@@ -11,6 +11,7 @@
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QPushButton>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -20,6 +21,7 @@
 #include "core/layers/registry.h"
 #include "ui/inspector/inspector.h"
 #include "ui/main_window.h"
+#include "ui/templates.h"
 #include "ui/node_editor/commands.h"
 #include "ui/node_editor/graph_items.h"
 #include "ui/node_editor/graph_scene.h"
@@ -553,27 +555,46 @@ TEST_F(Editor, SaveThenOpenGivesTheSameDocument) {
 }
 #endif
 
+TEST_F(Editor, EveryTemplateOnTheStartPageOpensATrainableGraph) {
+    for (const TemplateInfo& t : templates()) {
+        window->showStartPage();
+        auto* button = window->findChild<QPushButton*>("template_" + t.id);
+        ASSERT_NE(button, nullptr) << t.id.toStdString();
+        ASSERT_TRUE(button->isEnabled()) << button->toolTip().toStdString();
+        QTest::mouseClick(button, Qt::LeftButton);
+        EXPECT_FALSE(window->startPageShown());
+        EXPECT_FALSE(graph().empty());
+        // Known gap in core: an input node cannot declare a per-sample shape of () so class ids
+        // arrive as (N, 1) where cross_entropy wants (N,). Only that problem is tolerated.
+        for (const Problem& p : model()->analysis().problems) {
+            if (p.message.find("expects targets (N,)") == std::string::npos) ADD_FAILURE() << p.message;
+        }
+        for (const Problem& p : model()->trainingIssues()) ADD_FAILURE() << p.message;
+        expectConsistent(*model());
+        EXPECT_FALSE(window->isModified());
+        EXPECT_EQ(window->problemsList()->count(),
+                  static_cast<int>(model()->analysis().problems.size()));
+    }
+}
+
 TEST_F(Editor, TheWindowRendersTheGraph) {
-    NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{1, 28, 28}}});
-    NodeId flat = add("flatten", {260, 0});
-    NodeId fc = add("linear", {520, 0}, {{"out_features", int64_t{128}}});
-    NodeId act = add("relu", {780, 0});
-    NodeId out = add("linear", {1040, 0}, {{"out_features", int64_t{10}}});
-    model()->push(new ConnectCommand(model(), {in, "out"}, {flat, "in"}));
-    model()->push(new ConnectCommand(model(), {flat, "out"}, {fc, "in"}));
-    model()->push(new ConnectCommand(model(), {fc, "out"}, {act, "in"}));
-    model()->push(new ConnectCommand(model(), {act, "out"}, {out, "in"}));
-    scene()->autoLayoutNodes();
+    applyStudioStyle();
+    window->resize(1600, 900);
+    window->showStartPage();
+    QTest::mouseClick(window->findChild<QPushButton*>("template_transformer"), Qt::LeftButton);
+    ASSERT_FALSE(graph().empty());
+    NodeId conv = graph().nodeByName("block1")->id;
+    scene()->selectNodes({conv});
     view()->fitGraph();
-    scene()->selectNodes({fc});
     QApplication::processEvents();
     QImage shot = window->grab().toImage();
     ASSERT_FALSE(shot.isNull());
-    // The selected linear node's header is drawn in its category colour, not the canvas grey.
-    QPoint header = view()->mapFromScene(scene()->nodeItem(fc)->mapToScene(QPointF(100, 8)));
+    // The selected node's header is drawn in its category colour, not the canvas grey.
+    QPoint header = view()->mapFromScene(scene()->nodeItem(conv)->mapToScene(QPointF(5, 14)));
     header = view()->viewport()->mapTo(window.get(), header);
     QColor c = shot.pixelColor(header * shot.devicePixelRatio());
     EXPECT_GT(c.hsvSaturation(), 80) << c.name().toStdString();
+    EXPECT_EQ(window->inspector()->shapesText(), "(N, 32, 64)");
     const QString target = qEnvironmentVariable("STRATA_SCREENSHOT");
     if (!target.isEmpty()) shot.save(target);
 }

@@ -81,7 +81,7 @@ void EditorModel::reanalyze() {
 }
 
 std::map<std::string, NodeLayout> autoLayout(const Graph& g) {
-    constexpr double kColumn = 330, kRow = 170;  // room between columns for shape labels
+    constexpr double kColumn = 290, kRow = 170;  // room between columns for shape labels
     std::map<std::string, NodeLayout> out;
     auto order = g.topologicalOrder();
     std::vector<NodeId> ids;

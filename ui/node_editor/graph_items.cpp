@@ -194,13 +194,20 @@ void NodeItem::paint(QPainter* p, const QStyleOptionGraphicsItem*, QWidget*) {
     QFont small = f;
     small.setPointSizeF(f.pointSizeF() * 0.85);
 
+    // The label wins over the type id when both do not fit.
+    const QString tag = m_loss ? QObject::tr("loss") : m_typeId;
+    const double labelWidth = QFontMetricsF(bold).horizontalAdvance(m_label);
+    const double tagWidth = QFontMetricsF(small).horizontalAdvance(tag);
+    const bool showTag = labelWidth + tagWidth + 12 <= kWidth - 20;
     p->setPen(Qt::white);
     p->setFont(bold);
-    p->drawText(QRectF(10, 0, kWidth - 20, kHeader), Qt::AlignVCenter | Qt::AlignLeft, m_label);
-    p->setFont(small);
-    p->setPen(QColor(255, 255, 255, 170));
-    p->drawText(QRectF(10, 0, kWidth - 20, kHeader), Qt::AlignVCenter | Qt::AlignRight,
-                m_loss ? QObject::tr("loss") : m_typeId);
+    p->drawText(QRectF(10, 0, kWidth - 20, kHeader), Qt::AlignVCenter | Qt::AlignLeft,
+                QFontMetricsF(bold).elidedText(m_label, Qt::ElideRight, kWidth - 20));
+    if (showTag) {
+        p->setFont(small);
+        p->setPen(QColor(255, 255, 255, 170));
+        p->drawText(QRectF(10, 0, kWidth - 20, kHeader), Qt::AlignVCenter | Qt::AlignRight, tag);
+    }
 
     p->setFont(bold);
     p->setPen(QColor(0xee, 0xee, 0xee));

@@ -51,12 +51,17 @@ void GraphView::fitGraph() {
     }
     bounds.adjust(-40, -40, 40, 40);
     fitInView(bounds, Qt::KeepAspectRatio);
-    if (zoom() > 1.25) {
-        // Small graphs stay at a readable size instead of filling the window.
-        const double f = 1.25 / zoom();
+    // Small graphs stay at a readable size instead of filling the window; long ones stay
+    // readable too and show their beginning, where the data enters.
+    const double target = std::clamp(zoom(), 0.5, 1.25);
+    if (target != zoom()) {
+        const double f = target / zoom();
         scale(f, f);
     }
-    centerOn(bounds.center());
+    const double visibleWidth = viewport()->width() / zoom();
+    QPointF centre = bounds.center();
+    if (bounds.width() > visibleWidth) centre.setX(bounds.left() + visibleWidth / 2);
+    centerOn(centre);
 }
 
 void GraphView::centreOn(QPointF scenePos) { centerOn(scenePos); }
