@@ -9,6 +9,9 @@ namespace strata::app {
 int cmdLayers(const Args& args);
 int cmdValidate(const Args& args);
 int cmdInfo(const Args& args);
+int cmdTrain(const Args& args);
+int cmdDevices(const Args& args);
+int cmdBench(const Args& args);
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
@@ -17,6 +20,14 @@ const std::vector<Command>& commands() {
         {"validate", "validate FILE", "check a document; exit 1 with every error by node",
          cmdValidate},
         {"info", "info FILE", "table of nodes: type, output shape, parameters, FLOPs", cmdInfo},
+        {"train", "train FILE [options]",
+         "train the graph on its data; --epochs --batch-size --lr --optimizer --device --seed "
+         "--out --checkpoint-dir --resume --json",
+         cmdTrain},
+        {"devices", "devices [--device D]", "list Vulkan devices and the CPU backend; which one "
+         "auto picks", cmdDevices},
+        {"bench", "bench --kernels", "GEMM GFLOP/s (Vulkan and OpenBLAS) and dispatch cost",
+         cmdBench},
     };
     return table;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -99,10 +100,25 @@ struct Document {
 
 // Parsing never throws and never crashes on any input: a malformed document is refused with the
 // JSON path of the fault and the reason ("/graph/nodes/3/params/kernel_size: must be an integer").
+// Older versions are migrated first. The graph is built through GraphEdit; weights are checked
+// against the shapes the graph's analysis gives each node.
 Result<Document> parseDocument(const nlohmann::json& j);
+// The same from the text of a file; a JSON syntax error names the line and column.
+Result<Document> parseDocumentText(std::string_view text);
+// Reads and parses; the message starts with the path when the file cannot be read.
 Result<Document> readDocument(const std::filesystem::path& path);
+// The whole content of a file, or why it cannot be read (separate so that the CLI can tell an
+// unreadable file, exit 3, from an invalid one, exit 1).
+Result<std::string> readTextFile(const std::filesystem::path& path);
+
+// The JSON form. Deterministic: the same document always gives the same JSON. Layout entries and
+// weights of nodes that are no longer in the graph, and weights of a node whose parameters changed
+// their shapes, are left out so that everything written can be read back.
 nlohmann::json toJson(const Document& doc);
-// Writes to a temporary file beside `path`, then renames it over `path`.
+// The exact text written to files: keys in a fixed, readable order, two-space indentation.
+std::string documentText(const Document& doc);
+// Writes to a temporary file beside `path`, then renames it over `path`, so a crash never leaves
+// half a document.
 Result<void> writeDocument(const Document& doc, const std::filesystem::path& path);
 
 }  // namespace strata

@@ -12,7 +12,9 @@ void registerIoLayers(LayerRegistry& r) {
         .doc = "A batch of one dataset field: float features or integer token ids.",
         .outputs = {{"out", "the field, (N, shape...)"}},
         .params = {stringParam("field", "x", "dataset field bound to this input (image, tokens...)"),
-                   shapeParam("shape", {1}, 1, 1 << 20, "shape of one sample, without the batch"),
+                   shapeParam("shape", {1}, 1, 1 << 20,
+                              "shape of one sample, without the batch; [] for one scalar per "
+                              "sample (class labels)"),
                    enumParam("dtype", "float32", {"float32", "int32"},
                              "float32 features, or int32 token ids and class labels")},
         .infer = [](const LayerContext& c) -> Result<LayerInfo> {

@@ -43,7 +43,8 @@ std::string ParamSpec::rangeText() const {
         case ParamType::Int:
         case ParamType::Float: return numberText(min) + " to " + numberText(max);
         case ParamType::Shape:
-            return "a list of sizes from " + numberText(min) + " to " + numberText(max);
+            return "a list of sizes from " + numberText(min) + " to " + numberText(max) +
+                   " (may be empty)";
         case ParamType::Enum: {
             std::string s = "one of ";
             for (size_t i = 0; i < choices.size(); ++i) s += (i ? ", " : "") + choices[i];
@@ -100,7 +101,9 @@ Result<ParamValue> ParamSpec::check(const ParamValue& v) const {
         }
         case ParamType::Shape: {
             auto* dims = std::get_if<std::vector<int64_t>>(&v);
-            if (!dims || dims->empty()) return wrongType();
+            // An empty list is a valid shape: one scalar per sample (class labels). Shape rules
+            // that need dimensions say so in their own words.
+            if (!dims) return wrongType();
             for (int64_t d : *dims) {
                 if (d < min || d > max) return outOfRange();
             }

@@ -1,0 +1,117 @@
+#pragma once
+// The vendor-neutral interface every compute backend implements (CpuBackend here, VulkanBackend
+// in gpu/). A backend owns the memory a Program describes and runs its ops.
+//
+// The contract is shaped so that a GPU backend can record a whole training step once and replay
+// it: everything that changes from step to step travels in StepValues (a few scalars a backend
+// keeps in a small device buffer), never in the recorded commands. Call order within one step:
+//
+//   setInput(...) for every input field      (the batch n of this step, n <= program.batch)
+//   runForward(values, Mode::Train)          (writes activations, aux and the loss)
+//   runBackward(values)                      (zeroes gradients, seeds d loss = 1, runs backward)
+//   gradientNorm(clipTo)                     (global L2 norm; scales gradients when above clipTo)
+//   optimizerStep(values)                    (updates the trainable arena and optimizer state)
+//
+// or trainStep(values), which does all four and refuses to apply an update whose loss or
+// gradient norm is not finite (so the weights stay those of the last good step).
+//
+// Threads: a backend is used by one thread at a time (the Trainer's worker). Reads (download,
+// loss) see the results of every call made before them. A tensor of the activation arena holds
+// meaningful values only within its lifetime (ProgramTensor::firstUse..lastUse) unless pinned:
+// download a non-pinned activation right after the forward that wrote it, with nothing between.
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/engine/program.h"
+#include "core/util/result.h"
+
+namespace strata {
+
+// Values that change between steps without recompiling or re-recording.
+struct StepValues {
+    float learningRate = 0.0f;
+    int64_t step = 1;       // 1-based optimizer step (Adam's bias correction)
+    uint64_t seed = 0;      // per-step RNG seed; ops derive theirs with opSeed(seed, node)
+    int64_t batch = 0;      // actual samples this step: 1..program.batch (a partial last batch)
+    float clipNorm = 0.0f;  // trainStep: clip the global gradient norm to this; 0 = no clipping
+};
+
+enum class Mode { Train, Eval };  // Eval: dropout off, batch_norm uses running statistics
+
+struct StepResult {
+    float loss = 0.0f;
+    float gradNorm = 0.0f;  // before clipping
+    bool applied = false;   // false when loss or norm was not finite and nothing was updated
+};
+
+struct OpTiming {
+    std::string name;  // "fc1 forward", "fc1 backward", "optimizer"
+    double seconds = 0.0;
+    int64_t calls = 0;
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+
+    // "CPU (OpenBLAS, 2 threads)", "NVIDIA GeForce RTX 3060 (Vulkan)".
+    virtual std::string deviceName() const = 0;
+
+    // Allocates the arenas the program describes (parameters zero until uploaded). The program
+    // must outlive the backend's use of it. Refuses, with the size needed and the suggestion of
+    // a smaller batch, a program that does not fit.
+    virtual Result<void> prepare(const Program& program) = 0;
+
+    // Writes a batch of one dataset field into every input bound to it: `values` holds n samples
+    // (n * sampleSize floats, integers as exact floats), n <= program.batch.
+    virtual Result<void> setInput(const std::string& field, std::span<const float> values,
+                                  int64_t n) = 0;
+
+    // Any program tensor; batched tensors are viewed with the actual batch n (ignored otherwise).
+    virtual Result<void> upload(TensorId id, std::span<const float> values, int64_t n) = 0;
+    virtual Result<std::vector<float>> download(TensorId id, int64_t n) = 0;
+
+    // Whole arenas, laid out as the program says (parameterFloats, and
+    // optimizerStateSlots * trainableFloats).
+    virtual Result<void> uploadParameters(std::span<const float> arena) = 0;
+    virtual Result<std::vector<float>> downloadParameters() = 0;
+    virtual Result<void> uploadOptimizerState(std::span<const float> arena) = 0;
+    virtual Result<std::vector<float>> downloadOptimizerState() = 0;
+
+    // Runs forward ops [begin, end) (all by default). Running a sub-range lets the Trainer find
+    // the first op that produced a non-finite value; a replaying backend may run those one by one.
+    virtual Result<void> runForward(const StepValues& values, Mode mode, size_t begin = 0,
+                                    size_t end = SIZE_MAX) = 0;
+    // Zeroes the gradient arena and sets d loss = 1, then runs backward ops [begin, end). A call
+    // with begin > 0 continues a backward pass and zeroes nothing.
+    virtual Result<void> runBackward(const StepValues& values, size_t begin = 0,
+                                     size_t end = SIZE_MAX) = 0;
+    // The global L2 norm of the gradient arena; when clipTo > 0 and the norm exceeds it, scales
+    // every gradient by clipTo / (norm + 1e-6) (PyTorch's clip_grad_norm_).
+    virtual Result<float> gradientNorm(float clipTo) = 0;
+    virtual Result<void> optimizerStep(const StepValues& values) = 0;
+    // The loss of the last forward (mean over its n samples).
+    virtual Result<float> loss() = 0;
+
+    // Forward, backward, clipping and update as one step; see the class comment.
+    virtual Result<StepResult> trainStep(const StepValues& values);
+
+    // Cumulative time per op since the last reset; empty when the backend does not measure.
+    virtual std::vector<OpTiming> timings() const { return {}; }
+    virtual void resetTimings() {}
+};
+
+// Device choice: "cpu"; "auto" (a registered GPU backend's own choice, else the CPU); any other
+// name ("vulkan", "vulkan:1", "lavapipe") goes to the registered factory. With "auto", the
+// STRATA_DEVICE environment variable, when set, is used instead.
+Result<std::unique_ptr<Backend>> createBackend(const std::string& device);
+
+// gpu/ registers its factory at startup (core never includes Vulkan). The factory receives the
+// device name ("auto" included) and returns an error sentence when it cannot serve it; for
+// "auto" that error makes createBackend fall back to the CPU.
+using BackendFactory = Result<std::unique_ptr<Backend>> (*)(const std::string& device);
+void registerBackendFactory(BackendFactory factory);
+
+}  // namespace strata

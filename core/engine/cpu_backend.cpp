@@ -1,0 +1,227 @@
+#include "core/engine/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/train/optimizer.h"
+
+namespace strata {
+
+void setCpuThreads(int threads) {
+    if (threads > 0) openblas_set_num_threads(threads);
+}
+
+int cpuThreads() {
+    return openblas_get_num_threads();
+}
+
+CpuBackend::CpuBackend(int threads) : m_threads(threads) {
+    setCpuThreads(threads);
+}
+
+std::string CpuBackend::deviceName() const {
+    return "CPU (OpenBLAS, " + std::to_string(cpuThreads()) + " threads)";
+}
+
+Result<void> CpuBackend::prepare(const Program& program) {
+    m_program = &program;
+    try {
+        m_params.assign(static_cast<size_t>(program.parameterFloats), 0.0f);
+        m_grads.assign(static_cast<size_t>(program.trainableFloats), 0.0f);
+        m_state.assign(program.optimizerState.size() * static_cast<size_t>(program.trainableFloats),
+                       0.0f);
+        m_activations.assign(static_cast<size_t>(program.activationFloats), 0.0f);
+    } catch (const std::bad_alloc&) {
+        const double mb =
+            4.0 * static_cast<double>(program.activationFloats + 2 * program.parameterFloats) / 1e6;
+        return fail("the model needs about " + std::to_string(static_cast<int64_t>(mb)) +
+                    " MB of memory, more than this machine can give; try a smaller batch size");
+    }
+    m_n = program.batch;
+    resetTimings();
+    return {};
+}
+
+void CpuBackend::resetTimings() {
+    m_timings.clear();
+    if (!m_program) return;
+    for (const auto& op : m_program->forward) m_timings.push_back({op.name + " forward"});
+    for (const auto& op : m_program->backward) m_timings.push_back({op.name + " backward"});
+    m_timings.push_back({"optimizer"});
+}
+
+void CpuBackend::time(size_t slot, std::chrono::steady_clock::time_point start) {
+    const auto d = std::chrono::steady_clock::now() - start;
+    m_timings[slot].seconds += std::chrono::duration<double>(d).count();
+    m_timings[slot].calls += 1;
+}
+
+float* CpuBackend::base(const ProgramTensor& t) {
+    switch (t.arena) {
+        case Arena::Parameters:
+            return m_params.data() + t.offset;
+        case Arena::Gradients:
+            return m_grads.data() + t.offset;
+        case Arena::OptimizerState:
+            return m_state.data() + t.offset;
+        case Arena::Activations:
+            return m_activations.data() + t.offset;
+    }
+    return nullptr;
+}
+
+TensorView CpuBackend::view(TensorId id, int64_t n) {
+    if (!id.valid()) return {};
+    const ProgramTensor& t = m_program->tensor(id);
+    return TensorView{base(t), t.shapeAt(n)};
+}
+
+OpContext CpuBackend::context(const ProgramOp& op, const StepValues& values, bool training) {
+    OpContext c{.params = op.params, .training = training, .seed = opSeed(values.seed, op.node)};
+    const int64_t n = values.batch > 0 ? values.batch : m_n;
+    for (TensorId t : op.inputs) c.inputs.push_back(view(t, n));
+    for (TensorId t : op.outputs) c.outputs.push_back(view(t, n));
+    for (TensorId t : op.weights) c.weights.push_back(view(t, n));
+    for (TensorId t : op.aux) c.aux.push_back(view(t, n));
+    for (TensorId t : op.gradOutputs) c.gradOutputs.push_back(view(t, n));
+    for (TensorId t : op.gradInputs) c.gradInputs.push_back(view(t, n));
+    for (TensorId t : op.gradWeights) c.gradWeights.push_back(view(t, n));
+    return c;
+}
+
+Result<void> CpuBackend::setInput(const std::string& field, std::span<const float> values,
+                                  int64_t n) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    if (n < 1 || n > m_program->batch) {
+        return fail("a batch of " + std::to_string(n) +
+                    " samples does not fit the compiled batch of " +
+                    std::to_string(m_program->batch));
+    }
+    bool found = false;
+    for (const auto& b : m_program->inputs) {
+        if (b.field != field) continue;
+        found = true;
+        const ProgramTensor& t = m_program->tensor(b.tensor);
+        if (static_cast<int64_t>(values.size()) != t.numelAt(n)) {
+            return fail("field '" + field + "' gives " + std::to_string(values.size()) +
+                        " values for " + std::to_string(n) + " samples but input '" + t.nodeName +
+                        "' needs " + std::to_string(t.numelAt(n)) + " " + t.shapeAt(n).str());
+        }
+        std::copy(values.begin(), values.end(), base(t));
+    }
+    if (!found) return fail("no input node takes the field '" + field + "'");
+    m_n = n;
+    return {};
+}
+
+Result<void> CpuBackend::upload(TensorId id, std::span<const float> values, int64_t n) {
+    const ProgramTensor& t = m_program->tensor(id);
+    if (static_cast<int64_t>(values.size()) != t.numelAt(n)) {
+        return fail("tensor '" + t.name + "' holds " + std::to_string(t.numelAt(n)) +
+                    " values, not " + std::to_string(values.size()));
+    }
+    std::copy(values.begin(), values.end(), base(t));
+    return {};
+}
+
+Result<std::vector<float>> CpuBackend::download(TensorId id, int64_t n) {
+    const ProgramTensor& t = m_program->tensor(id);
+    const float* p = base(t);
+    return std::vector<float>(p, p + t.numelAt(n));
+}
+
+Result<void> CpuBackend::uploadParameters(std::span<const float> arena) {
+    if (arena.size() != m_params.size()) {
+        return fail("the parameter arena holds " + std::to_string(m_params.size()) +
+                    " values, not " + std::to_string(arena.size()));
+    }
+    std::copy(arena.begin(), arena.end(), m_params.begin());
+    return {};
+}
+
+Result<std::vector<float>> CpuBackend::downloadParameters() {
+    return m_params;
+}
+
+Result<void> CpuBackend::uploadOptimizerState(std::span<const float> arena) {
+    if (arena.size() != m_state.size()) {
+        return fail("the optimizer state holds " + std::to_string(m_state.size()) +
+                    " values, not " + std::to_string(arena.size()));
+    }
+    std::copy(arena.begin(), arena.end(), m_state.begin());
+    return {};
+}
+
+Result<std::vector<float>> CpuBackend::downloadOptimizerState() {
+    return m_state;
+}
+
+Result<void> CpuBackend::runForward(const StepValues& values, Mode mode, size_t begin, size_t end) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    end = std::min(end, m_program->forward.size());
+    for (size_t i = begin; i < end; ++i) {
+        const ProgramOp& op = m_program->forward[i];
+        if (!op.spec->forward) {
+            return fail(op.spec->id + " '" + op.name + "' has no CPU kernel yet");
+        }
+        const auto start = std::chrono::steady_clock::now();
+        op.spec->forward(context(op, values, mode == Mode::Train));
+        time(i, start);
+    }
+    return {};
+}
+
+Result<void> CpuBackend::runBackward(const StepValues& values, size_t begin, size_t end) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    const Program& p = *m_program;
+    const int64_t n = values.batch > 0 ? values.batch : m_n;
+    if (begin == 0) {
+        std::fill(m_grads.begin(), m_grads.end(), 0.0f);
+        if (p.lossGradient.valid()) *base(p.tensor(p.lossGradient)) = 1.0f;
+    }
+    end = std::min(end, p.backward.size());
+    for (size_t j = begin; j < end; ++j) {
+        const ProgramOp& op = p.backward[j];
+        if (!op.spec->backward) {
+            return fail(op.spec->id + " '" + op.name + "' has no CPU backward yet");
+        }
+        const auto start = std::chrono::steady_clock::now();
+        for (TensorId z : op.zeroBefore) {
+            const ProgramTensor& t = p.tensor(z);
+            std::fill_n(base(t), t.numelAt(n), 0.0f);
+        }
+        op.spec->backward(context(op, values, true));
+        time(p.forward.size() + j, start);
+    }
+    return {};
+}
+
+Result<float> CpuBackend::gradientNorm(float clipTo) {
+    double sum = 0.0;
+    for (float g : m_grads) sum += static_cast<double>(g) * g;
+    const double norm = std::sqrt(sum);
+    if (clipTo > 0 && norm > clipTo && std::isfinite(norm)) {
+        const float scale = static_cast<float>(clipTo / (norm + 1e-6));
+        for (float& g : m_grads) g *= scale;
+    }
+    return static_cast<float>(norm);
+}
+
+Result<void> CpuBackend::optimizerStep(const StepValues& values) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    const auto start = std::chrono::steady_clock::now();
+    optimizerUpdate(m_program->optimizer, values.learningRate, values.step, m_params.data(),
+                    m_grads.data(), m_state.data(), m_program->trainableFloats);
+    time(m_timings.size() - 1, start);
+    return {};
+}
+
+Result<float> CpuBackend::loss() {
+    if (!m_program || !m_program->loss.valid()) return fail("the program has no loss");
+    return *base(m_program->tensor(m_program->loss));
+}
+
+}  // namespace strata

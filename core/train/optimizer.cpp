@@ -1,0 +1,88 @@
+#include "core/train/optimizer.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace strata {
+
+void optimizerUpdate(const OptimizerSettings& o, float lr, int64_t step, float* p, const float* g,
+                     float* state, int64_t count) {
+    const float wd = static_cast<float>(o.weightDecay);
+    const float eps = static_cast<float>(o.eps);
+    if (o.name == "sgd") {
+        const float mu = static_cast<float>(o.momentum);
+        float* buf = state;  // momentum_buffer (count), when momentum > 0
+        for (int64_t i = 0; i < count; ++i) {
+            float d = g[i] + wd * p[i];
+            if (mu > 0) {
+                // PyTorch starts the buffer at the first gradient; with a zero buffer and
+                // dampening 0, mu * 0 + d is that same value.
+                buf[i] = step == 1 ? d : mu * buf[i] + d;
+                d = o.nesterov ? d + mu * buf[i] : buf[i];
+            }
+            p[i] -= lr * d;
+        }
+    } else if (o.name == "adam" || o.name == "adamw") {
+        const bool decoupled = o.name == "adamw";
+        const float b1 = static_cast<float>(o.beta1), b2 = static_cast<float>(o.beta2);
+        const double bc1 = 1.0 - std::pow(o.beta1, static_cast<double>(step));
+        const double bc2 = 1.0 - std::pow(o.beta2, static_cast<double>(step));
+        const float stepSize = static_cast<float>(lr / bc1);
+        const float bc2Sqrt = static_cast<float>(std::sqrt(bc2));
+        float* m = state;          // exp_avg (count)
+        float* v = state + count;  // exp_avg_sq (count)
+        for (int64_t i = 0; i < count; ++i) {
+            float d = g[i];
+            if (decoupled) {
+                p[i] *= 1.0f - lr * wd;
+            } else {
+                d += wd * p[i];
+            }
+            m[i] = b1 * m[i] + (1.0f - b1) * d;
+            v[i] = b2 * v[i] + (1.0f - b2) * d * d;
+            const float denom = std::sqrt(v[i]) / bc2Sqrt + eps;
+            p[i] -= stepSize * m[i] / denom;
+        }
+    } else if (o.name == "rmsprop") {
+        const float alpha = static_cast<float>(o.alpha), mu = static_cast<float>(o.momentum);
+        float* sq = state;           // square_avg (count)
+        float* buf = state + count;  // momentum_buffer (count), when momentum > 0
+        for (int64_t i = 0; i < count; ++i) {
+            const float d = g[i] + wd * p[i];
+            sq[i] = alpha * sq[i] + (1.0f - alpha) * d * d;
+            const float avg = std::sqrt(sq[i]) + eps;
+            if (mu > 0) {
+                buf[i] = mu * buf[i] + d / avg;
+                p[i] -= lr * buf[i];
+            } else {
+                p[i] -= lr * d / avg;
+            }
+        }
+    }
+}
+
+double scheduledLearningRate(const ScheduleSettings& s, double base, int64_t step,
+                             int64_t stepsPerEpoch, int64_t totalSteps) {
+    const int64_t warm = std::max<int64_t>(0, s.warmupSteps);
+    const double factor =
+        step < warm ? static_cast<double>(step + 1) / static_cast<double>(warm) : 1.0;
+    const int64_t epoch = step / std::max<int64_t>(1, stepsPerEpoch);
+    double lr = base;
+    if (s.kind == "step") {
+        lr =
+            base * std::pow(s.gamma, static_cast<double>(epoch / std::max<int64_t>(1, s.stepSize)));
+    } else if (s.kind == "exponential") {
+        lr = base * std::pow(s.gamma, static_cast<double>(epoch));
+    } else if (s.kind == "cosine") {
+        const int64_t span = std::max<int64_t>(1, totalSteps - warm);
+        const double t =
+            std::clamp(static_cast<double>(step - warm), 0.0, static_cast<double>(span));
+        lr = s.minLearningRate +
+             (base - s.minLearningRate) *
+                 (1.0 + std::cos(std::numbers::pi * t / static_cast<double>(span))) / 2.0;
+    }
+    return lr * factor;
+}
+
+}  // namespace strata

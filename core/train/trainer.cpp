@@ -1,0 +1,514 @@
+#include "core/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <set>
+
+#include "core/engine/cpu_backend.h"
+#include "core/train/optimizer.h"
+
+namespace strata {
+
+namespace {
+
+uint64_t mix(uint64_t x) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    return x ^ (x >> 31);
+}
+
+bool allFinite(const std::vector<float>& v) {
+    return std::all_of(v.begin(), v.end(), [](float x) { return std::isfinite(x); });
+}
+
+std::string describe(const ProgramOp& op) {
+    return op.spec->id + " '" + op.name + "'";
+}
+
+std::string shapeOf(const std::vector<int64_t>& dims) {
+    return Shape(dims).str();
+}
+
+}  // namespace
+
+Trainer::Trainer(TrainerConfig config) : m_config(std::move(config)) {}
+
+Trainer::~Trainer() {
+    if (m_thread.joinable()) {
+        m_thread.request_stop();
+        m_cv.notify_all();
+        m_thread.join();
+    }
+}
+
+void Trainer::setEventCallback(std::function<void(const TrainerEvent&)> callback) {
+    m_callback = std::move(callback);
+}
+
+int64_t Trainer::stepsPerEpoch() const {
+    const int64_t b = m_program->batch;
+    return (m_config.train->size() + b - 1) / b;
+}
+
+std::vector<int64_t> Trainer::epochOrder(int64_t epoch) const {
+    std::vector<int64_t> order(static_cast<size_t>(m_config.train->size()));
+    std::iota(order.begin(), order.end(), int64_t{0});
+    // Fisher-Yates from a counter-based hash: the same order on every platform and library.
+    const uint64_t s = mix(m_config.settings.seed ^ mix(static_cast<uint64_t>(epoch) + 1));
+    for (size_t i = order.size(); i > 1; --i) {
+        const size_t j = static_cast<size_t>(mix(s + i) % i);
+        std::swap(order[i - 1], order[j]);
+    }
+    return order;
+}
+
+Result<void> Trainer::start() {
+    if (m_state != TrainerState::Idle) return fail("this training run has already started");
+    const TrainingSettings& s = m_config.settings;
+    if (!m_config.train || m_config.train->size() == 0) {
+        return fail("there is no training data; bind a dataset to the graph");
+    }
+    if (s.batchSize < 1) return fail("the batch size must be at least 1");
+    if (s.epochs < 1) return fail("the number of epochs must be at least 1");
+    auto program =
+        compile(m_config.graph, s.batchSize, {.training = true, .optimizer = s.optimizer});
+    if (!program) return program.error();
+    m_program = std::make_unique<Program>(std::move(*program));
+    const Program& p = *m_program;
+
+    // Every input node's field must exist in the data with the shape the node declares.
+    for (const auto* data : {m_config.train.get(), m_config.validation.get()}) {
+        if (!data) continue;
+        const char* which = data == m_config.train.get() ? "training" : "validation";
+        for (const auto& b : p.inputs) {
+            auto f = data->field(b.field);
+            if (!f) {
+                std::string have;
+                for (const auto& x : data->fields()) have += (have.empty() ? "" : ", ") + x.name;
+                return fail("input '" + p.tensor(b.tensor).nodeName + "' takes the field '" +
+                            b.field + "', which the " + which + " data lacks (it has " + have +
+                            "); set the input's field to one of these");
+            }
+            if (f->shape != b.sampleShape) {
+                return fail("input '" + p.tensor(b.tensor).nodeName +
+                            "' expects samples of shape " + shapeOf(b.sampleShape) + " but the " +
+                            which + " field '" + b.field + "' gives " + shapeOf(f->shape) +
+                            "; set the input's shape to match");
+            }
+        }
+    }
+
+    if (m_config.backend) {
+        m_backend = std::move(m_config.backend);
+    } else {
+        auto backend = createBackend(s.device);
+        if (!backend) return backend.error();
+        m_backend = std::move(*backend);
+    }
+    if (m_config.cpuThreads > 0) setCpuThreads(m_config.cpuThreads);
+    m_deviceName = m_backend->deviceName();
+    if (auto r = m_backend->prepare(p); !r) return r;
+
+    std::vector<float> params = initialParameters(p, s.seed);
+    if (m_config.initialWeights) {
+        if (auto r = loadWeights(p, *m_config.initialWeights, params); !r) return r;
+    }
+    m_pos = Checkpoint{};
+    m_pos.seed = s.seed;
+    m_pos.optimizer = s.optimizer.name;
+    if (!m_config.resumeFrom.empty()) {
+        auto c = readCheckpoint(m_config.resumeFrom);
+        if (!c) return c.error();
+        if (auto r = checkCheckpointFits(*c, p); !r) return r;
+        params = c->parameters;
+        if (auto r = m_backend->uploadOptimizerState(c->optimizerState); !r) return r;
+        m_pos = std::move(*c);
+        m_pos.seed = s.seed;
+    }
+    if (auto r = m_backend->uploadParameters(params); !r) return r;
+
+    const ProgramOp& lossOp = p.forward[static_cast<size_t>(p.lossOp)];
+    if (lossOp.spec->id == "cross_entropy") {
+        m_logits = lossOp.inputs[0];
+        m_targets = lossOp.inputs[1];
+        m_classes = p.tensor(m_logits).shape[-1];
+        m_ignoreIndex = getInt(lossOp.params, "ignore_index");
+    }
+    m_baseLearningRate = s.optimizer.learningRate;
+    refreshWeights();
+    m_state = TrainerState::Running;
+    m_thread = std::jthread([this](std::stop_token token) { run(token); });
+    return {};
+}
+
+void Trainer::pause() {
+    m_pauseRequested = true;
+}
+
+void Trainer::resume() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_pauseRequested = false;
+    }
+    m_cv.notify_all();
+}
+
+void Trainer::stop() {
+    m_thread.request_stop();
+    m_cv.notify_all();
+}
+
+void Trainer::setLearningRate(double lr) {
+    m_baseLearningRate = lr;
+}
+
+void Trainer::wait() {
+    if (m_thread.joinable()) m_thread.join();
+}
+
+std::vector<TrainerEvent> Trainer::takeEvents() {
+    std::lock_guard lock(m_mutex);
+    return std::exchange(m_events, {});
+}
+
+WeightSet Trainer::weights() const {
+    std::lock_guard lock(m_mutex);
+    return m_weights;
+}
+
+std::vector<EpochMetrics> Trainer::history() const {
+    std::lock_guard lock(m_mutex);
+    return m_pos.history;
+}
+
+std::string Trainer::lastProblem() const {
+    std::lock_guard lock(m_mutex);
+    return m_problem;
+}
+
+void Trainer::emit(TrainerEvent e) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (e.kind == TrainerEvent::Kind::Error ||
+            (e.kind == TrainerEvent::Kind::Paused && e.message != "paused")) {
+            m_problem = e.message;
+        }
+        m_events.push_back(e);
+    }
+    if (m_callback) m_callback(e);
+}
+
+void Trainer::refreshWeights() {
+    auto arena = m_backend->downloadParameters();
+    if (!arena) return;
+    WeightSet w = weightsFromArena(*m_program, *arena);
+    std::lock_guard lock(m_mutex);
+    m_weights = std::move(w);
+}
+
+void Trainer::run(std::stop_token token) {
+    auto r = runEpochs(token);
+    if (!r) {
+        m_state = TrainerState::Failed;
+        emit({TrainerEvent::Kind::Error, {}, r.message()});
+    }
+}
+
+bool Trainer::waitWhilePaused(std::stop_token& token, const std::string& problem) {
+    m_state = TrainerState::Paused;
+    if (!problem.empty()) m_pauseRequested = true;
+    refreshWeights();
+    emit({TrainerEvent::Kind::Paused, {}, problem.empty() ? "paused" : problem});
+    {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, token, [&] { return !m_pauseRequested.load(); });
+    }
+    if (token.stop_requested()) return false;
+    m_state = TrainerState::Running;
+    emit({TrainerEvent::Kind::Resumed, {}, "resumed"});
+    return true;
+}
+
+Result<void> Trainer::bindBatch(const Dataset& data, std::span<const int64_t> indices) {
+    const int64_t n = static_cast<int64_t>(indices.size());
+    std::set<std::string> done;
+    std::vector<float> buffer;
+    for (const auto& b : m_program->inputs) {
+        if (!done.insert(b.field).second) continue;
+        const ProgramTensor& t = m_program->tensor(b.tensor);
+        buffer.resize(static_cast<size_t>(t.numelAt(n)));
+        data.gather(indices, b.field, buffer.data());
+        if (auto r = m_backend->setInput(b.field, buffer, n); !r) return r;
+    }
+    return {};
+}
+
+Result<StepResult> Trainer::step(std::span<const int64_t> indices, int64_t epoch) {
+    const auto start = std::chrono::steady_clock::now();
+    const int64_t n = static_cast<int64_t>(indices.size());
+    if (auto r = bindBatch(*m_config.train, indices); !r) return r.error();
+    const TrainingSettings& s = m_config.settings;
+    const int64_t spe = stepsPerEpoch();
+    const double lr = scheduledLearningRate(s.schedule, m_baseLearningRate.load(), m_pos.step, spe,
+                                            spe * s.epochs);
+    const StepValues values{.learningRate = static_cast<float>(lr),
+                            .step = m_pos.step + 1,
+                            .seed = mix(s.seed ^ mix(static_cast<uint64_t>(m_pos.step))),
+                            .batch = n,
+                            .clipNorm = static_cast<float>(s.clipGradNorm)};
+    auto r = m_backend->trainStep(values);
+    if (!r || !r->applied) {
+        if (r && !r->applied) m_pendingProblem = diagnoseNonFinite(values);
+        return r;
+    }
+    m_pos.step += 1;
+    m_pos.epochLossSum += static_cast<double>(r->loss) * static_cast<double>(n);
+    m_pos.epochSamples += n;
+    if (m_classes > 0) {
+        auto logits = m_backend->download(m_logits, n);
+        auto targets = m_backend->download(m_targets, n);
+        if (logits && targets) {
+            ClassifierScore score(m_classes, m_ignoreIndex, false);
+            score.add(*logits, *targets);
+            m_pos.epochCorrect += score.correct();
+            m_pos.epochCounted += score.counted();
+        }
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m_steps.push({.step = m_pos.step,
+                  .epoch = epoch,
+                  .loss = r->loss,
+                  .learningRate = static_cast<float>(lr),
+                  .gradNorm = r->gradNorm,
+                  .samplesPerSecond = static_cast<float>(seconds > 0 ? n / seconds : 0.0)});
+    if (m_config.attentionEvery > 0 &&
+        (m_pos.step == 1 || m_pos.step % m_config.attentionEvery == 0)) {
+        snapshotAttention();
+    }
+    return r;
+}
+
+std::string Trainer::diagnoseNonFinite(const StepValues& values) {
+    const Program& p = *m_program;
+    Backend& b = *m_backend;
+    const int64_t n = values.batch;
+    auto saved = b.downloadParameters();
+    std::string culprit, detail;
+    for (size_t i = 0; i < p.forward.size() && culprit.empty(); ++i) {
+        const ProgramOp& op = p.forward[i];
+        for (TensorId w : op.weights) {
+            auto v = b.download(w, n);
+            if (v && !allFinite(*v)) {
+                culprit = describe(op);
+                detail = " (its weight '" + p.tensor(w).weightName + "' holds NaN or infinity)";
+                break;
+            }
+        }
+        if (!culprit.empty() || !b.runForward(values, Mode::Train, i, i + 1)) break;
+        for (TensorId t : op.outputs) {
+            auto v = b.download(t, n);
+            if (v && !allFinite(*v)) {
+                culprit = describe(op);
+                detail = " in its output '" + p.tensor(t).name + "'";
+                break;
+            }
+        }
+    }
+    for (size_t j = 0; j < p.backward.size() && culprit.empty(); ++j) {
+        const ProgramOp& op = p.backward[j];
+        if (!b.runBackward(values, j, j + 1)) break;
+        for (const auto* list : {&op.gradInputs, &op.gradWeights}) {
+            for (TensorId t : *list) {
+                if (!t.valid() || !culprit.empty()) continue;
+                auto v = b.download(t, n);
+                if (v && !allFinite(*v)) {
+                    culprit = "the backward of " + describe(op);
+                    detail = " in the gradient '" + p.tensor(t).name + "'";
+                }
+            }
+        }
+    }
+    if (saved) (void)b.uploadParameters(*saved);
+    std::string where = culprit.empty() ? "the loss or the gradients became non-finite"
+                                        : culprit + " produced a non-finite value" + detail;
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%g", static_cast<double>(values.learningRate));
+    return "training paused at step " + std::to_string(m_pos.step + 1) + ": " + where +
+           ". Lower the learning rate (now " + lr +
+           ") or enable gradient clipping, then resume; the weights are those of the last good "
+           "step.";
+}
+
+void Trainer::snapshotAttention() {
+    const Program& p = *m_program;
+    std::vector<std::pair<const ProgramOp*, TensorId>> maps;
+    for (const auto& op : p.forward) {
+        for (TensorId a : op.aux) {
+            if (p.tensor(a).name == op.name + ".aux:attention") maps.push_back({&op, a});
+        }
+    }
+    if (maps.empty()) return;
+    const Dataset& data = m_config.validation && m_config.validation->size() > 0
+                              ? *m_config.validation
+                              : *m_config.train;
+    const int64_t first = 0;
+    if (!bindBatch(data, std::span<const int64_t>(&first, 1))) return;
+    if (!m_backend->runForward({.batch = 1}, Mode::Eval)) return;
+    std::vector<AttentionSnapshot> out;
+    for (const auto& [op, t] : maps) {
+        auto v = m_backend->download(t, 1);
+        if (!v) continue;
+        const Shape s = p.tensor(t).shapeAt(1);  // (1, H, T, S)
+        AttentionSnapshot snap{.node = op->name, .step = m_pos.step};
+        snap.keys = s.rank() >= 1 ? s[-1] : 1;
+        snap.queries = s.rank() >= 2 ? s[-2] : 1;
+        snap.heads =
+            static_cast<int64_t>(v->size()) / std::max<int64_t>(1, snap.keys * snap.queries);
+        snap.probabilities = std::move(*v);
+        out.push_back(std::move(snap));
+    }
+    m_attention.set(std::move(out));
+}
+
+Result<EpochMetrics> Trainer::evaluate(const Dataset& data) {
+    const int64_t B = m_program->batch, size = data.size();
+    EpochMetrics m;
+    ClassifierScore score(m_classes, m_ignoreIndex, m_classes > 0 && m_classes <= 1024);
+    double lossSum = 0;
+    std::vector<int64_t> idx;
+    for (int64_t start = 0; start < size; start += B) {
+        const int64_t n = std::min(B, size - start);
+        idx.resize(static_cast<size_t>(n));
+        std::iota(idx.begin(), idx.end(), start);
+        if (auto r = bindBatch(data, idx); !r) return r.error();
+        if (auto r = m_backend->runForward({.batch = n}, Mode::Eval); !r) return r.error();
+        auto loss = m_backend->loss();
+        if (!loss) return loss.error();
+        lossSum += static_cast<double>(*loss) * static_cast<double>(n);
+        if (m_classes > 0) {
+            auto logits = m_backend->download(m_logits, n);
+            auto targets = m_backend->download(m_targets, n);
+            if (logits && targets) score.add(*logits, *targets);
+        }
+    }
+    m.valLoss = size ? lossSum / static_cast<double>(size) : kNoValue;
+    if (m_classes > 0) {
+        m.valAccuracy = score.accuracy();
+        if (!score.confusion().empty()) {
+            m.classes = m_classes;
+            m.confusion = score.confusion();
+        }
+    }
+    return m;
+}
+
+Result<void> Trainer::saveCheckpoint(const std::filesystem::path& path) {
+    auto params = m_backend->downloadParameters();
+    if (!params) return params.error();
+    auto state = m_backend->downloadOptimizerState();
+    if (!state) return state.error();
+    Checkpoint c = m_pos;
+    c.parameters = std::move(*params);
+    c.optimizerState = std::move(*state);
+    c.layout = parameterLayout(*m_program);
+    if (auto r = writeCheckpoint(c, path); !r) return r;
+    emit({TrainerEvent::Kind::Checkpoint, {}, path.string()});
+    return {};
+}
+
+Result<void> Trainer::runEpochs(std::stop_token& token) {
+    const TrainingSettings& s = m_config.settings;
+    const int64_t B = m_program->batch, size = m_config.train->size();
+    const int64_t spe = stepsPerEpoch();
+    const auto& dir = m_config.checkpointDir;
+    auto finish = [&](TrainerState state, const std::string& why) -> Result<void> {
+        if (!dir.empty()) {
+            if (auto r = saveCheckpoint(dir / "last.ckpt"); !r) return r;
+        }
+        refreshWeights();
+        m_state = state;
+        emit({TrainerEvent::Kind::Finished, {}, why});
+        return {};
+    };
+    while (m_pos.epoch < s.epochs) {
+        const auto epochStart = std::chrono::steady_clock::now();
+        const std::vector<int64_t> order = epochOrder(m_pos.epoch);
+        while (m_pos.batchInEpoch < spe) {
+            if (token.stop_requested()) return finish(TrainerState::Stopped, "stopped");
+            if (m_config.maxSteps > 0 && m_pos.step >= m_config.maxSteps) {
+                return finish(TrainerState::Stopped, "stopped");
+            }
+            if (m_pauseRequested && !waitWhilePaused(token, {})) {
+                return finish(TrainerState::Stopped, "stopped");
+            }
+            const int64_t begin = m_pos.batchInEpoch * B;
+            const std::span<const int64_t> indices(order.data() + begin,
+                                                   static_cast<size_t>(std::min(B, size - begin)));
+            auto r = step(indices, m_pos.epoch);
+            if (!r) return r.error();
+            if (!r->applied) {
+                const std::string problem = std::exchange(m_pendingProblem, {});
+                // Retry the same batch after resume (with whatever the person changed).
+                if (!waitWhilePaused(token, problem)) {
+                    return finish(TrainerState::Stopped, "stopped");
+                }
+                continue;
+            }
+            m_pos.batchInEpoch += 1;
+        }
+        EpochMetrics m;
+        m.epoch = m_pos.epoch;
+        m.step = m_pos.step;
+        m.trainLoss =
+            m_pos.epochSamples ? m_pos.epochLossSum / double(m_pos.epochSamples) : kNoValue;
+        if (m_classes > 0 && m_pos.epochCounted > 0) {
+            m.trainAccuracy = double(m_pos.epochCorrect) / double(m_pos.epochCounted);
+        }
+        if (m_config.validation && m_config.validation->size() > 0) {
+            auto v = evaluate(*m_config.validation);
+            if (!v) return v.error();
+            m.valLoss = v->valLoss;
+            m.valAccuracy = v->valAccuracy;
+            m.classes = v->classes;
+            m.confusion = std::move(v->confusion);
+        }
+        m.seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
+        {
+            std::lock_guard lock(m_mutex);
+            m_pos.history.push_back(m);
+        }
+        m_pos.epoch += 1;
+        m_pos.batchInEpoch = 0;
+        m_pos.epochLossSum = 0;
+        m_pos.epochSamples = m_pos.epochCorrect = m_pos.epochCounted = 0;
+        const double metric = std::isfinite(m.valLoss) ? m.valLoss : m.trainLoss;
+        const bool improved = !std::isfinite(m_pos.bestMetric) || metric < m_pos.bestMetric;
+        if (improved) {
+            m_pos.bestMetric = metric;
+            m_pos.epochsWithoutImprovement = 0;
+            if (!dir.empty()) {
+                if (auto r = saveCheckpoint(dir / "best.ckpt"); !r) return r;
+            }
+        } else {
+            m_pos.epochsWithoutImprovement += 1;
+        }
+        if (!dir.empty()) {
+            if (auto r = saveCheckpoint(dir / "last.ckpt"); !r) return r;
+        }
+        refreshWeights();
+        emit({TrainerEvent::Kind::EpochEnd, m, {}});
+        if (s.earlyStoppingPatience > 0 &&
+            m_pos.epochsWithoutImprovement >= s.earlyStoppingPatience) {
+            return finish(TrainerState::Finished, "early stopping");
+        }
+    }
+    return finish(TrainerState::Finished, "completed");
+}
+
+}  // namespace strata

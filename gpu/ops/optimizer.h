@@ -1,0 +1,33 @@
+#pragma once
+// Fused optimizer updates over whole arenas: one dispatch (per binding-sized chunk) updates every
+// parameter. The learning rate and step count are read from a StepValues buffer
+// (gpu/shaders/include/optimizer_push.h) that the trainer rewrites between replays.
+#include "gpu/recorder.h"
+
+namespace strata::gpu::ops {
+
+struct SgdSettings {
+    float momentum = 0.0f;
+    float dampening = 0.0f;
+    float weightDecay = 0.0f;
+    bool nesterov = false;
+};
+
+struct AdamSettings {
+    float beta1 = 0.9f;
+    float beta2 = 0.999f;
+    float eps = 1e-8f;
+    float weightDecay = 0.0f;
+    bool decoupled = false;  // AdamW
+};
+
+// params, grads, momentum: (n) each; stepValues: one StepValues.
+Result<void> recordSgdUpdate(Recorder& rec, const SgdSettings& s, const BufferRange& params,
+                             const BufferRange& grads, const BufferRange& momentum,
+                             const BufferRange& stepValues);
+// params, grads, m1, m2: (n) each; stepValues: one StepValues.
+Result<void> recordAdamUpdate(Recorder& rec, const AdamSettings& s, const BufferRange& params,
+                              const BufferRange& grads, const BufferRange& m1,
+                              const BufferRange& m2, const BufferRange& stepValues);
+
+}  // namespace strata::gpu::ops

@@ -1,0 +1,18 @@
+#version 450
+// dx += dy * act'(x): backward adds into the input gradient (core/engine/op_context.h).
+#extension GL_GOOGLE_include_directive : require
+#include "eltwise_push.h"
+#include "activation.glsl"
+
+layout(local_size_x = 64) in;
+layout(push_constant) uniform Push { EltwisePush p; };
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer Dy { float dy[]; };
+layout(std430, binding = 2) buffer Dx { float dx[]; };
+
+void main() {
+    const uint stride = gl_NumWorkGroups.x * 64u;
+    for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
+        dx[p.offDx + i] += dy[p.offY + i] * activateDerivative(p.activation, x[p.offX + i], p.param);
+    }
+}

@@ -1,0 +1,100 @@
+#pragma once
+// The studio's main window: palette dock left, canvas centre (behind a start page until a
+// document is open), inspector dock right, problems dock below, totals and state in the status
+// bar; File/Edit/View menus; open/save through core/io, unsaved-changes prompt, autosave to a
+// recovery file, window state and recent files in QSettings.
+#include <QMainWindow>
+
+#include "core/io/document.h"
+
+class QLabel;
+class QListWidget;
+class QMenu;
+class QStackedWidget;
+class QTimer;
+
+namespace strata::ui {
+
+class EditorModel;
+class GraphScene;
+class GraphView;
+class Inspector;
+class Palette;
+
+// Fusion with a dark palette: the canvas is dark, and the docks should match it.
+void applyStudioStyle();
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    struct Options {
+        bool interactive = true;       // false: no dialogs (tests); errors go to the status bar
+        bool offerRecovery = true;     // ask to restore an autosaved document at start
+        bool restoreSettings = true;   // window geometry and dock layout
+    };
+    explicit MainWindow(Options options, QWidget* parent = nullptr);
+    MainWindow() : MainWindow(Options{}) {}
+    ~MainWindow() override;
+
+    EditorModel* model() const { return m_model; }
+    GraphScene* scene() const { return m_scene; }
+    GraphView* view() const { return m_view; }
+    Palette* palette() const { return m_palette; }
+    Inspector* inspector() const { return m_inspector; }
+    QListWidget* problemsList() const { return m_problems; }
+    QLabel* totalsLabel() const { return m_totals; }
+    QLabel* stateLabel() const { return m_state; }
+    const QString& documentPath() const { return m_path; }
+    bool isModified() const;
+
+    // Starts editing `doc` (from New, a template, Open or a restore).
+    void startDocument(Document doc, const QString& path = {});
+    Result<void> openDocument(const QString& path);
+    Result<void> saveDocument(const QString& path);
+    bool saveToCurrentPath();
+    void showStartPage();
+    void showEditor();
+    bool startPageShown() const;
+
+    // Writes the recovery file when there are unsaved changes; removes it otherwise.
+    void autosave();
+    static QString recoveryPath();
+
+protected:
+    void closeEvent(QCloseEvent* e) override;
+
+private:
+    void buildMenus();
+    void buildStartPage();
+    void updateStatus();
+    void updateProblems();
+    void updateTitle();
+    void addRecent(const QString& path);
+    void rebuildRecentMenu();
+    QStringList recentFiles() const;
+    bool maybeSave();  // false: the user cancelled
+    void offerRecovery();
+    void report(const QString& title, const QString& text);
+    void addLayerAtCentre(const QString& layerId);
+    void openWithDialog();
+    void saveAsWithDialog();
+
+    Options m_options;
+    EditorModel* m_model;
+    GraphScene* m_scene;
+    GraphView* m_view;
+    Palette* m_palette;
+    Inspector* m_inspector;
+    QListWidget* m_problems;
+    QStackedWidget* m_stack;
+    QWidget* m_startPage = nullptr;
+    QListWidget* m_startRecent = nullptr;
+    QLabel* m_totals;
+    QLabel* m_state;
+    QMenu* m_recentMenu = nullptr;
+    QTimer* m_autosave;
+    QString m_path;
+    bool m_restoredUnsaved = false;  // a recovered document counts as modified until saved
+};
+
+}  // namespace strata::ui
