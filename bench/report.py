@@ -114,8 +114,7 @@ def machine(strata):
 
     devices = sh([strata, "devices"]) if strata else ""
     if devices:
-        facts.append(("devices (`strata devices`)", "; ".join(
-            l.strip() for l in devices.splitlines() if l.strip())))
+        facts.append(("devices", "`strata devices` below"))
     else:
         summary = sh(["vulkaninfo", "--summary"])
         found = []
@@ -153,7 +152,7 @@ def machine(strata):
         changed = sh(["git", "status", "--porcelain", "--", ".", ":!docs/benchmarks.md"])
         dirty = " (uncommitted changes)" if changed else ""
         facts.append(("Strata", f"{version}, commit {commit or 'unknown'}{dirty}"))
-    return facts
+    return facts, devices
 
 
 def fmt(value, digits=1):
@@ -190,8 +189,11 @@ def workloads_section(a, runs, failures):
            f"{a.threads} CPU threads on both sides; PyTorch's OpenMP workers wait passively "
            f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')}).", "",
            "Machine:", ""]
-    out += [f"- {k}: {v}" for k, v in machine(a.strata)]
+    facts, devices = machine(a.strata)
+    out += [f"- {k}: {v}" for k, v in facts]
     out.append("")
+    if devices:
+        out += ["```", "$ strata devices", devices, "```", ""]
 
     notes = []
     if not a.strata:
@@ -248,7 +250,7 @@ def workloads_section(a, runs, failures):
 
 def kernels_section(a):
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out = [KBEGIN, "## Kernels (`strata bench --kernels`)", ""]
+    out = [KBEGIN, "## Kernels: latest `make bench` run (`strata bench --kernels`)", ""]
     if a.kernels:
         with open(a.kernels) as f:
             text = f.read().rstrip()

@@ -39,9 +39,14 @@ if [[ ! -x "$strata" ]]; then
   strata_ok=0
 fi
 strata_devices=(cpu)
-if [[ $strata_ok -eq 1 ]] && command -v vulkaninfo >/dev/null 2>&1 &&
-   vulkaninfo --summary 2>/dev/null | grep -q 'deviceName'; then
-  strata_devices+=(vulkan)
+if [[ $strata_ok -eq 1 ]]; then
+  # What Strata itself sees; vulkaninfo stands in while `strata devices` cannot answer.
+  if devices=$("$strata" devices 2>/dev/null); then
+    grep -q '^vulkan' <<<"$devices" && strata_devices+=(vulkan)
+  elif command -v vulkaninfo >/dev/null 2>&1 &&
+       vulkaninfo --summary 2>/dev/null | grep -q 'deviceName'; then
+    strata_devices+=(vulkan)
+  fi
 fi
 declare -A strata_failed=()
 torch_devices=(cpu)
