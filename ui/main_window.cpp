@@ -399,7 +399,6 @@ void MainWindow::addLayerAtCentre(const QString& layerId) {
 // ---- files ----
 
 Result<void> MainWindow::openDocument(const QString& path) {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     if (!maybeSave()) return fail("cancelled");
     auto doc = readDocument(path.toStdString());
     if (!doc) return fail(path.toStdString() + ": " + doc.message());
@@ -412,14 +411,9 @@ Result<void> MainWindow::openDocument(const QString& path) {
     addRecent(m_path);
     statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
     return {};
-#else
-    (void)path;
-    return fail("this build cannot read documents yet (core/io is missing)");
-#endif
 }
 
 Result<void> MainWindow::saveDocument(const QString& path) {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     Document doc = m_model->document();
     if (doc.name.empty()) doc.name = QFileInfo(path).fileName().remove(".strata.json").toStdString();
     if (auto ok = writeDocument(doc, path.toStdString()); !ok) {
@@ -433,10 +427,6 @@ Result<void> MainWindow::saveDocument(const QString& path) {
     updateTitle();
     statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
     return {};
-#else
-    (void)path;
-    return fail("this build cannot write documents yet (core/io is missing)");
-#endif
 }
 
 bool MainWindow::saveToCurrentPath() {
@@ -532,7 +522,6 @@ QString MainWindow::recoveryPath() {
 }
 
 void MainWindow::autosave() {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     if (!isModified()) return;
     QDir().mkpath(QFileInfo(recoveryPath()).absolutePath());
     if (auto ok = writeDocument(m_model->document(), recoveryPath().toStdString()); ok) {
@@ -540,11 +529,9 @@ void MainWindow::autosave() {
     } else {
         statusBar()->showMessage(tr("Autosave failed: %1").arg(q(ok.message())), 8000);
     }
-#endif
 }
 
 void MainWindow::offerRecovery() {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     if (!QFile::exists(recoveryPath())) return;
     QString original = QSettings().value("recovery/path").toString();
     auto answer = QMessageBox::question(
@@ -564,7 +551,6 @@ void MainWindow::offerRecovery() {
     } else {
         QFile::remove(recoveryPath());
     }
-#endif
 }
 
 }  // namespace strata::ui

@@ -533,7 +533,6 @@ TEST_F(Editor, RubberBandSelectsTheNodesItCovers) {
     (void)c;
 }
 
-#ifdef STRATA_HAVE_DOCUMENT_IO
 TEST_F(Editor, SaveThenOpenGivesTheSameDocument) {
     NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{1, 28, 28}}});
     NodeId flat = add("flatten", {260, 10});
@@ -553,7 +552,6 @@ TEST_F(Editor, SaveThenOpenGivesTheSameDocument) {
     EXPECT_EQ(model()->document().layout, savedLayout);
     EXPECT_EQ(window->documentPath(), QFileInfo(path).absoluteFilePath());
 }
-#endif
 
 TEST_F(Editor, EveryTemplateOnTheStartPageOpensATrainableGraph) {
     for (const TemplateInfo& t : templates()) {
