@@ -29,6 +29,7 @@
 #include "ui/node_editor/graph_view.h"
 #include "ui/node_editor/palette.h"
 #include "ui/templates.h"
+#include "ui/training/dashboard.h"
 
 namespace strata::ui {
 
@@ -114,8 +115,21 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     problemsDock->setObjectName("problemsDock");
     problemsDock->setWidget(m_problems);
     addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
+
+    // Relative dataset paths resolve beside the document; an unsaved one uses the working folder.
+    m_dashboard = new Dashboard(m_model, [this] {
+        return m_path.isEmpty() ? QDir::currentPath() : QFileInfo(m_path).absolutePath();
+    });
+    auto* trainingDock = new QDockWidget(tr("Training"), this);
+    trainingDock->setObjectName("trainingDock");
+    trainingDock->setWidget(m_dashboard);
+    addDockWidget(Qt::BottomDockWidgetArea, trainingDock);
+    splitDockWidget(trainingDock, problemsDock, Qt::Horizontal);
+    connect(m_dashboard, &Dashboard::stateChanged, this,
+            [this](const QString& s) { statusBar()->showMessage(s); });
     resizeDocks({paletteDock, inspectorDock}, {200, 290}, Qt::Horizontal);
-    resizeDocks({problemsDock}, {110}, Qt::Vertical);
+    resizeDocks({trainingDock}, {330}, Qt::Vertical);
+    resizeDocks({trainingDock, problemsDock}, {900, 200}, Qt::Horizontal);
 
     m_totals = new QLabel;
     m_state = new QLabel;

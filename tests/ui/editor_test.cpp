@@ -58,6 +58,10 @@ QApplication& app() {
                 return info;
             },
         });
+        // Another test file may have made the application already.
+        if (auto* existing = qobject_cast<QApplication*>(QCoreApplication::instance())) {
+            return existing;
+        }
         return new QApplication(argc, argv);
     }();
     return *instance;
