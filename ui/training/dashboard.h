@@ -8,6 +8,7 @@
 #include <QWidget>
 #include <functional>
 
+#include "core/io/document.h"
 #include "core/train/metrics.h"
 
 class QCheckBox;
