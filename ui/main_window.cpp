@@ -29,6 +29,7 @@
 #include "ui/node_editor/graph_view.h"
 #include "ui/node_editor/palette.h"
 #include "ui/templates.h"
+#include "ui/training/dashboard.h"
 
 namespace strata::ui {
 
@@ -114,8 +115,21 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     problemsDock->setObjectName("problemsDock");
     problemsDock->setWidget(m_problems);
     addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
+
+    // Relative dataset paths resolve beside the document; an unsaved one uses the working folder.
+    m_dashboard = new Dashboard(m_model, [this] {
+        return m_path.isEmpty() ? QDir::currentPath() : QFileInfo(m_path).absolutePath();
+    });
+    auto* trainingDock = new QDockWidget(tr("Training"), this);
+    trainingDock->setObjectName("trainingDock");
+    trainingDock->setWidget(m_dashboard);
+    addDockWidget(Qt::BottomDockWidgetArea, trainingDock);
+    splitDockWidget(trainingDock, problemsDock, Qt::Horizontal);
+    connect(m_dashboard, &Dashboard::stateChanged, this,
+            [this](const QString& s) { statusBar()->showMessage(s); });
     resizeDocks({paletteDock, inspectorDock}, {200, 290}, Qt::Horizontal);
-    resizeDocks({problemsDock}, {110}, Qt::Vertical);
+    resizeDocks({trainingDock}, {330}, Qt::Vertical);
+    resizeDocks({trainingDock, problemsDock}, {900, 200}, Qt::Horizontal);
 
     m_totals = new QLabel;
     m_state = new QLabel;
@@ -399,7 +413,6 @@ void MainWindow::addLayerAtCentre(const QString& layerId) {
 // ---- files ----
 
 Result<void> MainWindow::openDocument(const QString& path) {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     if (!maybeSave()) return fail("cancelled");
     auto doc = readDocument(path.toStdString());
     if (!doc) return fail(path.toStdString() + ": " + doc.message());
@@ -412,14 +425,9 @@ Result<void> MainWindow::openDocument(const QString& path) {
     addRecent(m_path);
     statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
     return {};
-#else
-    (void)path;
-    return fail("this build cannot read documents yet (core/io is missing)");
-#endif
 }
 
 Result<void> MainWindow::saveDocument(const QString& path) {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     Document doc = m_model->document();
     if (doc.name.empty()) doc.name = QFileInfo(path).fileName().remove(".strata.json").toStdString();
     if (auto ok = writeDocument(doc, path.toStdString()); !ok) {
@@ -433,10 +441,6 @@ Result<void> MainWindow::saveDocument(const QString& path) {
     updateTitle();
     statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
     return {};
-#else
-    (void)path;
-    return fail("this build cannot write documents yet (core/io is missing)");
-#endif
 }
 
 bool MainWindow::saveToCurrentPath() {
@@ -532,7 +536,6 @@ QString MainWindow::recoveryPath() {
 }
 
 void MainWindow::autosave() {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     if (!isModified()) return;
     QDir().mkpath(QFileInfo(recoveryPath()).absolutePath());
     if (auto ok = writeDocument(m_model->document(), recoveryPath().toStdString()); ok) {
@@ -540,11 +543,9 @@ void MainWindow::autosave() {
     } else {
         statusBar()->showMessage(tr("Autosave failed: %1").arg(q(ok.message())), 8000);
     }
-#endif
 }
 
 void MainWindow::offerRecovery() {
-#ifdef STRATA_HAVE_DOCUMENT_IO
     if (!QFile::exists(recoveryPath())) return;
     QString original = QSettings().value("recovery/path").toString();
     auto answer = QMessageBox::question(
@@ -564,7 +565,6 @@ void MainWindow::offerRecovery() {
     } else {
         QFile::remove(recoveryPath());
     }
-#endif
 }
 
 }  // namespace strata::ui

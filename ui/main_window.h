@@ -1,8 +1,8 @@
 #pragma once
 // The studio's main window: palette dock left, canvas centre (behind a start page until a
-// document is open), inspector dock right, problems dock below, totals and state in the status
-// bar; File/Edit/View menus; open/save through core/io, unsaved-changes prompt, autosave to a
-// recovery file, window state and recent files in QSettings.
+// document is open), inspector dock right, training dashboard and problems docks below, totals
+// and state in the status bar; File/Edit/View menus; open/save through core/io, unsaved-changes
+// prompt, autosave to a recovery file, window state and recent files in QSettings.
 #include <QMainWindow>
 
 #include "core/io/document.h"
@@ -15,6 +15,7 @@ class QTimer;
 
 namespace strata::ui {
 
+class Dashboard;
 class EditorModel;
 class GraphScene;
 class GraphView;
@@ -42,6 +43,7 @@ public:
     Palette* palette() const { return m_palette; }
     Inspector* inspector() const { return m_inspector; }
     QListWidget* problemsList() const { return m_problems; }
+    Dashboard* dashboard() const { return m_dashboard; }
     QLabel* totalsLabel() const { return m_totals; }
     QLabel* stateLabel() const { return m_state; }
     const QString& documentPath() const { return m_path; }
@@ -86,6 +88,7 @@ private:
     Palette* m_palette;
     Inspector* m_inspector;
     QListWidget* m_problems;
+    Dashboard* m_dashboard;
     QStackedWidget* m_stack;
     QWidget* m_startPage = nullptr;
     QListWidget* m_startRecent = nullptr;
