@@ -3,6 +3,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <ctime>
+#include <map>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -13,12 +16,13 @@
 
 #include "app/commands.h"
 #include "core/data/dataset.h"
+#include "core/data/open_dataset.h"
+#include "core/data/split.h"
 #include "core/io/document.h"
+#include "core/train/normalized_dataset.h"
 #include "core/train/trainer.h"
 
 namespace strata::app {
-
-#if STRATA_HAVE_DOCUMENTS
 
 namespace {
 
@@ -27,20 +31,39 @@ extern "C" void onInterrupt(int) {
     g_interrupted = true;
 }
 
-struct DataSplits {
-    std::shared_ptr<const Dataset> train, validation;
+struct TrainingData {
+    std::shared_ptr<const Dataset> train, validation;  // validation null when there is none
+    Preprocessing preprocessing;                        // learned on the training split
 };
 
-// The readers and built-in sets plug in here once core/data has them.
-Result<DataSplits> openDatasets(const Document& doc, const std::filesystem::path& documentPath) {
-    (void)documentPath;
+// Opens the document's bound data, splits it, learns the normalisation of the float inputs on
+// the training split and applies it to both splits.
+Result<TrainingData> openDatasets(const Document& doc, const std::filesystem::path& documentPath) {
     if (!doc.dataset) {
-        return fail(
-            "the document binds no dataset; add a \"dataset\" section (see "
-            "docs/model-format.md)");
+        return fail(documentPath.string() +
+                    " binds no dataset; add a \"dataset\" section (see docs/model-format.md)");
     }
-    return fail("the data set '" + doc.dataset->source + "' (format " + doc.dataset->format +
-                ") cannot be read by this build yet");
+    auto splits = openSplits(*doc.dataset, documentPath.parent_path());
+    if (!splits) return fail(documentPath.string() + ": " + splits.message());
+    TrainingData out;
+    out.preprocessing = datasetPreprocessing(*splits->train);
+    auto norm = learnNormalization(doc.graph, *splits->train);
+    if (!norm) return fail(documentPath.string() + ": " + norm.message());
+    out.preprocessing.normalization = *norm;
+    out.train = applyNormalization(splits->train, *norm);
+    if (splits->validation && splits->validation->size() > 0) {
+        out.validation = applyNormalization(splits->validation, *norm);
+    }
+    return out;
+}
+
+std::string isoNow() {
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return buf;
 }
 
 double number(const std::string& text, const std::string& flag) {
@@ -118,13 +141,15 @@ int cmdTrain(const Args& argsIn) {
     config.resumeFrom = resume;
     Trainer trainer(std::move(config));
     if (auto r = trainer.start(); !r) {
-        std::cerr << "strata: " << r.message() << "\n";
+        std::cerr << "strata: " << path.string() << ": " << r.message() << "\n";
         return kInvalid;
     }
     g_interrupted = false;
     auto previous = std::signal(SIGINT, onInterrupt);
     const bool bar = !json && isatty(STDERR_FILENO);
     const auto started = std::chrono::steady_clock::now();
+    const std::string startedAt = isoNow();
+    std::map<int64_t, double> epochLearningRate;
     const int64_t stepsPerEpoch =
         (data->train->size() + s.batchSize - 1) / std::max<int64_t>(1, s.batchSize);
     const int64_t totalSteps = stepsPerEpoch * s.epochs;
@@ -136,6 +161,7 @@ int cmdTrain(const Args& argsIn) {
         if (g_interrupted) trainer.stop();
         while (auto m = trainer.steps().pop()) {
             last = *m;
+            epochLearningRate[m->epoch] = m->learningRate;
             if (json) {
                 std::cout << nlohmann::json{{"event", "step"},
                                             {"step", m->step},
@@ -165,10 +191,16 @@ int cmdTrain(const Args& argsIn) {
                                      .dump()
                               << "\n";
                 } else if (!bar) {
-                    std::fprintf(
-                        stderr, "epoch %lld: train loss %.4f, val loss %.4f, val accuracy %.2f%%\n",
-                        static_cast<long long>(e.epoch.epoch + 1), e.epoch.trainLoss,
-                        e.epoch.valLoss, 100.0 * e.epoch.valAccuracy);
+                    std::string accuracy;
+                    if (std::isfinite(e.epoch.valAccuracy)) {
+                        char buf[48];
+                        std::snprintf(buf, sizeof buf, ", val accuracy %.2f%%",
+                                      100.0 * e.epoch.valAccuracy);
+                        accuracy = buf;
+                    }
+                    std::fprintf(stderr, "epoch %lld: train loss %.4f, val loss %.4f%s\n",
+                                 static_cast<long long>(e.epoch.epoch + 1), e.epoch.trainLoss,
+                                 e.epoch.valLoss, accuracy.c_str());
                 }
             } else if (e.kind == K::Paused && e.message != "paused") {
                 failure = e.message;  // a non-finite value: a headless run cannot wait for a person
@@ -209,16 +241,31 @@ int cmdTrain(const Args& argsIn) {
         return kInvalid;
     }
     doc->weights = trainer.weights();
-    nlohmann::json record = {{"device", trainer.deviceName()},
-                             {"duration_seconds", seconds},
-                             {"steps", last.step},
-                             {"optimizer", s.optimizer.name},
-                             {"learning_rate", s.optimizer.learningRate},
-                             {"batch_size", s.batchSize},
-                             {"seed", s.seed},
-                             {"stopped", g_interrupted.load() || !failure.empty()}};
+    doc->preprocessing = data->preprocessing;
+    doc->training = s;
+    Document settingsOnly;
+    settingsOnly.training = s;
+    nlohmann::json record = {
+        {"settings", toJson(settingsOnly)["training"]},
+        {"device", trainer.deviceName()},
+        {"started", startedAt},
+        {"duration_seconds", seconds},
+        {"steps", last.step},
+        {"samples",
+         {{"train", data->train->size()},
+          {"validation", data->validation ? data->validation->size() : 0},
+          {"test", 0}}},
+        {"strata_version", STRATA_VERSION},
+        {"stopped", g_interrupted.load() || !failure.empty()}};
     record["epochs"] = nlohmann::json::array();
-    for (const auto& m : trainer.history()) record["epochs"].push_back(toJson(m));
+    for (const auto& m : trainer.history()) {
+        nlohmann::json e = toJson(m);
+        e["epoch"] = m.epoch + 1;
+        if (auto lrIt = epochLearningRate.find(m.epoch); lrIt != epochLearningRate.end()) {
+            e["learning_rate"] = lrIt->second;
+        }
+        record["epochs"].push_back(std::move(e));
+    }
     doc->trainingRecord = record;
     if (auto w = writeDocument(*doc, out); !w) {
         std::cerr << "strata: " << w.message() << "\n";
@@ -241,13 +288,5 @@ int cmdTrain(const Args& argsIn) {
     }
     return g_interrupted ? kStopped : kOk;
 }
-
-#else
-
-int cmdTrain(const Args&) {
-    return usageError("train needs the document reader, which this build lacks");
-}
-
-#endif
 
 }  // namespace strata::app
