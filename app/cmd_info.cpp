@@ -3,6 +3,7 @@
 
 #include "app/commands.h"
 #include "app/format.h"
+#include "app/load_document.h"
 #include "core/graph/shape_inference.h"
 #include "core/io/document.h"
 
@@ -41,16 +42,9 @@ void printTable(const std::vector<Row>& rows) {
 int cmdInfo(const Args& args) {
     if (args.size() != 1) return usageError("info takes one document: strata info FILE");
     const std::string& file = args[0];
-    auto text = readTextFile(file);
-    if (!text) {
-        std::cerr << "strata: " << text.message() << "\n";
-        return kIoError;
-    }
-    auto doc = parseDocumentText(*text);
-    if (!doc) {
-        std::cerr << file << ": " << doc.message() << "\n";
-        return kInvalid;
-    }
+    int exitCode = kOk;
+    auto doc = loadDocument(file, exitCode);
+    if (!doc) return exitCode;
     const Graph& g = doc->graph;
     const GraphAnalysis analysis = analyze(g);
     std::vector<Row> rows = {{"node", "type", "output shape", "parameters", "FLOPs"}};

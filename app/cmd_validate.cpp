@@ -3,6 +3,7 @@
 
 #include "app/commands.h"
 #include "app/format.h"
+#include "app/load_document.h"
 #include "core/graph/shape_inference.h"
 #include "core/io/document.h"
 
@@ -11,16 +12,9 @@ namespace strata::app {
 int cmdValidate(const Args& args) {
     if (args.size() != 1) return usageError("validate takes one document: strata validate FILE");
     const std::string& file = args[0];
-    auto text = readTextFile(file);
-    if (!text) {
-        std::cerr << "strata: " << text.message() << "\n";
-        return kIoError;
-    }
-    auto doc = parseDocumentText(*text);
-    if (!doc) {
-        std::cerr << file << ": " << doc.message() << "\n";
-        return kInvalid;
-    }
+    int exitCode = kOk;
+    auto doc = loadDocument(file, exitCode);
+    if (!doc) return exitCode;
     const GraphAnalysis analysis = analyze(doc->graph);
     std::vector<Problem> problems = analysis.problems;
     for (auto& p : trainingProblems(doc->graph)) problems.push_back(std::move(p));
