@@ -1,0 +1,36 @@
+#pragma once
+// Runs one layer's Vulkan kernels (gpu/layer_kernels.h) and its CPU kernels on the same random
+// inputs, weights and output gradients, and compares outputs, updated buffers (batch_norm's
+// running statistics) and every gradient. Gradients start from random values on both sides, so
+// a kernel that overwrites instead of adding (+=) fails. Outputs and aux start as NaN, so a
+// kernel that leaves part of them unwritten fails too.
+#include <string>
+#include <vector>
+
+#include "core/layers/param.h"
+#include "core/tensor/shape.h"
+#include "gpu_fixture.h"
+
+namespace strata::gpu::test {
+
+struct LayerCase {
+    std::string type;
+    Params params;                   // missing entries take their defaults
+    std::vector<TensorType> inputs;  // batch-first shapes; the leading dim is replaced by batch
+    int64_t batch = 2;
+    bool training = true;
+    int64_t intRange = 4;  // integer inputs are drawn from [0, intRange)
+    double tol = 1e-4;     // max |gpu - cpu| / (1 + |cpu|)
+    bool checkBackward = true;
+};
+
+std::string describe(const LayerCase& c);  // "conv2d stride=2 (2,3,7,7)" for traces
+
+class LayerKernelTest : public GpuTest {
+protected:
+    // Records forward (and backward) with the layer's Vulkan kernels and expects agreement with
+    // the CPU kernels within c.tol.
+    void expectMatchesCpu(const LayerCase& c);
+};
+
+}  // namespace strata::gpu::test
