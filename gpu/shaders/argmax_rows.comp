@@ -39,7 +39,9 @@ void main() {
             barrier();
         }
         // A row of NaN only: class 0, the first element, as max_element returns.
-        if (t == 0u) pred[p.offPred + row] = bestIndex[0] == 0xffffffffu ? 0.0 : float(bestIndex[0]);
+        if (t == 0u) {
+            pred[p.offPred + row] = bestIndex[0] == 0xffffffffu ? 0.0 : float(bestIndex[0]);
+        }
         barrier();
     }
 }

@@ -1,7 +1,8 @@
 #version 450
 // batch_norm backward, one workgroup per channel. With xhat = (x - mean) * invstd:
 // dgamma += sum(dy * xhat), dbeta += sum(dy); in training (statistics depend on x)
-// dx += gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat)), in eval dx += gamma * invstd * dy.
+// dx += gamma * invstd * (dy - mean(dy) - xhat * mean(dy * xhat));
+// in eval dx += gamma * invstd * dy.
 #extension GL_GOOGLE_include_directive : require
 #include "batch_norm_push.h"
 #define REDUCE_WIDTH 128u

@@ -21,7 +21,9 @@ void main() {
     const uint t = gl_LocalInvocationID.x;
     if (p.phase == 0u) {
         float n = 0.0;
-        for (uint r = t; r < p.rows; r += 64u) n += counts(int(round(target[p.offT + r]))) ? 1.0 : 0.0;
+        for (uint r = t; r < p.rows; r += 64u) {
+            n += counts(int(round(target[p.offT + r]))) ? 1.0 : 0.0;
+        }
         n = workgroupSum(n);
         if (t == 0u) scaleValue[p.offScale] = n > 0.0 ? grad[p.offGrad] / n : 0.0;
         return;
