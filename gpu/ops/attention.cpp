@@ -24,7 +24,9 @@ const KernelLayout kPositionalFwd{"positional_fwd", kFour, sizeof(PositionalPush
 const KernelLayout kPositionalBwd{"positional_bwd", kFour, sizeof(PositionalPush)};
 
 // The seed words, bound only when dropout is on (the kernels read them only then).
-BufferRange seedUsed(const DropoutSite& d) { return d.enabled ? d.seed.floatsAt(0, 2) : BufferRange{}; }
+BufferRange seedUsed(const DropoutSite& d) {
+    return d.enabled ? d.seed.floatsAt(0, 2) : BufferRange{};
+}
 
 Result<void> checkDropout(const DropoutSite& d) {
     if (!d.enabled) return {};
@@ -50,7 +52,8 @@ Result<void> eltwise(Recorder& rec, uint32_t mode, Activation act, const BufferR
     p.site = drop.site;
     p.dropOn = drop.enabled ? 1 : 0;
     p.accumulate = accumulate ? 1 : 0;
-    const bool reads = accumulate && (mode == STRATA_ATTN_DROP || mode == STRATA_ATTN_DROP_ACT_GRAD);
+    const bool reads =
+        accumulate && (mode == STRATA_ATTN_DROP || mode == STRATA_ATTN_DROP_ACT_GRAD);
     BindingList list(rec.device());
     list.add(a, Access::Read, label, p.offA);
     list.add(b, Access::Read, label, p.offB);

@@ -17,8 +17,9 @@ namespace {
 using ops::Activation;
 using ops::DropoutSite;
 
-#define TRY(expr)                        \
-    do {                                 \
+// Returns the error of a recording step that failed.
+#define TRY(expr)                             \
+    do {                                      \
         if (auto r_ = (expr); !r_) return r_; \
     } while (0)
 

@@ -1,6 +1,11 @@
 // Attention-family kernels against the CPU kernels: odd sizes (T = 5, S = 3, E = 12), every
 // parameter that changes the kernel path, dropout in training (same masks as the CPU) and eval.
+#include <cstring>
+
+#include "core/layers/registry.h"
+#include "gpu/layer_kernels.h"
 #include "layer_check.h"
+#include "layers/harness.h"
 
 namespace strata::gpu::test {
 namespace {
@@ -90,6 +95,71 @@ TEST_F(LayerKernelTest, TransformerEncoderLayerMatchesCpu) {
                           .training = k.training,
                           .tol = 2e-4});
     }
+}
+
+// A training step is recorded once and replayed with a new seed each time: the GPU must read the
+// seed from its buffer at run time (dropout masks then follow the CPU's for every seed, high word
+// included), and the saved attention probabilities (aux "attention", which the studio's
+// attention view downloads) must equal the CPU's.
+class AttentionReplayTest : public LayerKernelTest {
+protected:
+    void expectReplaysMatchCpu(const std::string& type, const Params& params,
+                               const TensorType& input) {
+        SCOPED_TRACE(type);
+        const int64_t batch = 2;
+        TensorType batched = input;
+        auto dims = batched.shape.dims();
+        dims[0] = Shape::kBatch;
+        batched.shape = Shape(dims);
+        strata::test::LayerRun run = strata::test::makeRun(type, params, {batched}, batch);
+        ASSERT_NE(run.spec, nullptr);
+        run.training = true;
+
+        arena(16 << 20);
+        auto scratchArena = MemoryArena::create(dev(), "scratch", 16 << 20);
+        ASSERT_TRUE(scratchArena);
+        const BufferRange seed = zeros(2);
+        auto rec = recorder();
+        ASSERT_TRUE(rec);
+        GpuOpContext f{.rec = *rec, .params = run.params, .name = type, .training = true,
+                       .seed = seed};
+        f.inputs.push_back({upload(run.inputs[0].data), run.inputs[0].shape});
+        for (const auto& w : run.weights) f.weights.push_back({upload(w.data), w.shape});
+        const Shape outShape = run.info.outputs[0].shape.withBatch(batch);
+        f.outputs.push_back({zeros(uint64_t(outShape.numel())), outShape});
+        for (const auto& a : run.info.aux) {
+            const Shape s = a.shape.withBatch(batch);
+            f.aux.push_back({zeros(uint64_t(s.numel())), s});
+        }
+        f.scratch = [&](uint64_t floats, const std::string& what) {
+            return (*scratchArena)->allocateFloats(std::max<uint64_t>(floats, 1), what);
+        };
+        auto recorded = findGpuKernels(type)->forward(f);
+        ASSERT_TRUE(recorded.ok()) << recorded.message();
+
+        for (const uint64_t step : {0x1234ull, 0x9E3779B97F4A7C15ull, 0xFFFFFFFF00000007ull}) {
+            SCOPED_TRACE("seed " + std::to_string(step));
+            uint32_t words[2] = {uint32_t(step), uint32_t(step >> 32)};
+            ASSERT_TRUE(gpuContext().staging->upload(seed, words, sizeof(words)).ok());
+            auto ran = rec->run();
+            ASSERT_TRUE(ran.ok()) << ran.message();
+            run.seed = step;
+            strata::test::forward(run);
+            EXPECT_LE(maxRelError(download(f.outputs[0].range), run.outputs[0].data), 2e-4f);
+            EXPECT_LE(maxRelError(download(f.aux[0].range), run.aux[0].data), 1e-4f)
+                << "aux '" << run.info.aux[0].name << "'";
+        }
+    }
+};
+
+TEST_F(AttentionReplayTest, ReplayedStepsFollowTheSeedBuffer) {
+    expectReplaysMatchCpu("multi_head_attention",
+                          {{"num_heads", int64_t(3)}, {"causal", true}, {"dropout", 0.3}},
+                          seq(5, 12));
+    expectReplaysMatchCpu("transformer_encoder_layer",
+                          {{"d_model", int64_t(12)}, {"nhead", int64_t(4)},
+                           {"dim_feedforward", int64_t(20)}, {"dropout", 0.3}},
+                          seq(5, 12));
 }
 
 }  // namespace
