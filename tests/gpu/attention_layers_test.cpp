@@ -92,8 +92,7 @@ TEST_F(LayerKernelTest, TransformerEncoderLayerMatchesCpu) {
                                      {"norm_first", k.normFirst}, {"causal", k.causal}},
                           .inputs = {seq(5, 12)},
                           .batch = k.batch,
-                          .training = k.training,
-                          .tol = 2e-4});
+                          .training = k.training});
     }
 }
 
@@ -145,7 +144,7 @@ protected:
             ASSERT_TRUE(ran.ok()) << ran.message();
             run.seed = step;
             strata::test::forward(run);
-            EXPECT_LE(maxRelError(download(f.outputs[0].range), run.outputs[0].data), 2e-4f);
+            EXPECT_LE(maxRelError(download(f.outputs[0].range), run.outputs[0].data), 1e-4f);
             EXPECT_LE(maxRelError(download(f.aux[0].range), run.aux[0].data), 1e-4f)
                 << "aux '" << run.info.aux[0].name << "'";
         }
