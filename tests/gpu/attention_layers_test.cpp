@@ -27,18 +27,19 @@ TEST_F(LayerKernelTest, LayerNormMatchesCpu) {
 }
 
 TEST_F(LayerKernelTest, PositionalEncodingMatchesCpu) {
-    for (const auto& [kind, d, dropout, training, batch] :
-         std::vector<std::tuple<std::string, int64_t, double, bool, int64_t>>{
-             {"sinusoidal", 12, 0.0, true, 2},
-             {"sinusoidal", 7, 0.3, true, 1},
-             {"sinusoidal", 12, 0.3, false, 2},
-             {"learned", 12, 0.0, true, 2},
-             {"learned", 7, 0.4, true, 2},
-             {"learned", 12, 0.4, false, 1}}) {
+    for (const auto& [kind, t, d, dropout, training, batch] :
+         std::vector<std::tuple<std::string, int64_t, int64_t, double, bool, int64_t>>{
+             {"sinusoidal", 5, 12, 0.0, true, 2},
+             {"sinusoidal", 5, 7, 0.3, true, 1},
+             {"sinusoidal", 5, 12, 0.3, false, 2},
+             {"sinusoidal", 500, 6, 0.0, true, 1},  // large angles: float sines stay close
+             {"learned", 5, 12, 0.0, true, 2},
+             {"learned", 5, 7, 0.4, true, 2},
+             {"learned", 5, 12, 0.4, false, 1}}) {
         expectMatchesCpu({.type = "positional_encoding",
-                          .params = {{"kind", kind}, {"max_len", int64_t(9)},
+                          .params = {{"kind", kind}, {"max_len", int64_t(512)},
                                      {"dropout", dropout}},
-                          .inputs = {seq(5, d)},
+                          .inputs = {seq(t, d)},
                           .batch = batch,
                           .training = training});
     }
