@@ -1,4 +1,5 @@
 // Dense-family kernels against the CPU kernels, on shapes that are not multiples of any tile.
+#include "gpu/ops/broadcast.h"
 #include "layer_check.h"
 
 namespace strata::gpu::test {
@@ -94,6 +95,28 @@ TEST_F(LayerKernelTest, ConcatJoinsAlongEveryAxisLikeCpu) {
                           .batch = batch,
                           .tol = 1e-6});
     }
+}
+
+// x + x and cat(x, x): both gradients are one tensor, so the kernels must not let two
+// invocations add into the same float at once (they split such inputs across dispatches).
+TEST_F(GpuTest, AddAndConcatFedOneTensorTwiceAccumulateBothGradients) {
+    const Shape xs({2, 3, 5});
+    const auto dyAdd = randomFloats(30, 1), dyCat = randomFloats(60, 2), start = randomFloats(30, 3);
+    const GpuTensor dx{upload(start), xs}, dx2{upload(start), xs};
+    auto rec = recorder();
+    ASSERT_TRUE(ops::recordAddBwd(*rec, {upload(dyAdd), xs}, {dx, dx}, "add backward"));
+    ASSERT_TRUE(ops::recordConcatBwd(*rec, 1, {upload(dyCat), Shape({2, 6, 5})}, {xs, xs},
+                                     {dx2, dx2}, "concat backward"));
+    EXPECT_EQ(rec->commandCount(), 4u) << "one dispatch per copy of the shared gradient";
+    ASSERT_TRUE(rec->run());
+    std::vector<float> wantAdd(30), wantCat(30);
+    for (size_t i = 0; i < 30; ++i) {
+        wantAdd[i] = start[i] + dyAdd[i] + dyAdd[i];
+        const size_t n = i / 15, r = i % 15;  // sample n, element r of its (3, 5) block
+        wantCat[i] = start[i] + dyCat[n * 30 + r] + dyCat[n * 30 + 15 + r];
+    }
+    EXPECT_LT(maxRelError(download(dx.range), wantAdd), 1e-6f);
+    EXPECT_LT(maxRelError(download(dx2.range), wantCat), 1e-6f);
 }
 
 }  // namespace
