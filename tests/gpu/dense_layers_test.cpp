@@ -101,7 +101,8 @@ TEST_F(LayerKernelTest, ConcatJoinsAlongEveryAxisLikeCpu) {
 // invocations add into the same float at once (they split such inputs across dispatches).
 TEST_F(GpuTest, AddAndConcatFedOneTensorTwiceAccumulateBothGradients) {
     const Shape xs({2, 3, 5});
-    const auto dyAdd = randomFloats(30, 1), dyCat = randomFloats(60, 2), start = randomFloats(30, 3);
+    const auto dyAdd = randomFloats(30, 1), dyCat = randomFloats(60, 2);
+    const auto start = randomFloats(30, 3);
     const GpuTensor dx{upload(start), xs}, dx2{upload(start), xs};
     auto rec = recorder();
     ASSERT_TRUE(ops::recordAddBwd(*rec, {upload(dyAdd), xs}, {dx, dx}, "add backward"));
