@@ -8,9 +8,9 @@ STRATA_STRUCT_BEGIN(OptimizerPush)
     uint n;
     uint offParam;  // element offsets inside the bindings (param, grad, state0, state1)
     uint offGrad;
-    uint offState0;  // SGD: momentum buffer; Adam: first moment
-    uint offState1;  // Adam: second moment
-    float momentum;  // SGD
+    uint offState0;  // SGD: momentum buffer; Adam: first moment; RMSprop: square average
+    uint offState1;  // Adam: second moment; RMSprop: momentum buffer
+    float momentum;  // SGD, RMSprop
     float dampening;
     uint nesterov;
     float weightDecay;
@@ -18,7 +18,10 @@ STRATA_STRUCT_BEGIN(OptimizerPush)
     float beta1;
     float beta2;
     float eps;
-STRATA_STRUCT_END(OptimizerPush, 52)
+    float alpha;     // RMSprop: smoothing of the squared-gradient average
+    uint centered;   // RMSprop: divide by the gradient's estimated variance instead
+    uint offState2;  // RMSprop centered: the gradient average
+STRATA_STRUCT_END(OptimizerPush, 64)
 
 // Values that change every step without re-recording: one small device buffer.
 STRATA_STRUCT_BEGIN(StepValues)
