@@ -30,6 +30,15 @@ Im2colPush pushFor(const ConvGeometry& g, uint32_t samples) {
     return p;
 }
 
+// Workgroups for kernels that walk `lines` (y) of `perLine` items (x). CPU devices run a few
+// long-lived groups, each taking whole lines; GPUs get one group per 64 items of every line.
+std::array<uint32_t, 3> lineGroups(const Device& dev, uint64_t lines, uint64_t perLine) {
+    const auto& limits = dev.info().maxWorkGroupCount;
+    if (dev.info().isCpu()) return {1, uint32_t(std::clamp<uint64_t>(lines, 1, 64)), 1};
+    return {uint32_t(std::clamp<uint64_t>((perLine + 63) / 64, 1, limits[0])),
+            uint32_t(std::clamp<uint64_t>(lines, 1, limits[1])), 1};
+}
+
 }  // namespace
 
 Result<void> recordIm2col(Recorder& rec, const ConvGeometry& g, uint32_t samples,
@@ -44,12 +53,12 @@ Result<void> recordIm2col(Recorder& rec, const ConvGeometry& g, uint32_t samples
     auto bc = bindFloats(dev, colUsed, "im2col columns");
     if (!bc) return bc.error();
     Im2colPush p = pushFor(g, samples);
-    p.count = uint32_t(n);
     p.offImg = bi->offset;
     p.offCol = bc->offset;
     const Binding bindings[] = {{bi->range, Access::Read, imgUsed},
                                 {bc->range, Access::Write, colUsed}};
-    return rec.dispatch(kIm2col, {}, bindings, &p, {strideGroups(dev, n, 64), 1, 1}, "im2col");
+    return rec.dispatch(kIm2col, {}, bindings, &p,
+                        lineGroups(dev, g.colRows() * samples, g.positions()), "im2col");
 }
 
 Result<void> recordCol2imAdd(Recorder& rec, const ConvGeometry& g, uint32_t samples,
@@ -64,12 +73,14 @@ Result<void> recordCol2imAdd(Recorder& rec, const ConvGeometry& g, uint32_t samp
     auto bc = bindFloats(dev, colUsed, "col2im column gradient");
     if (!bc) return bc.error();
     Im2colPush p = pushFor(g, samples);
-    p.count = uint32_t(n);
     p.offImg = bx->offset;
     p.offCol = bc->offset;
     const Binding bindings[] = {{bx->range, Access::ReadWrite, dxUsed},
                                 {bc->range, Access::Read, colUsed}};
-    return rec.dispatch(kCol2im, {}, bindings, &p, {strideGroups(dev, n, 64), 1, 1}, "col2im");
+    return rec.dispatch(kCol2im, {}, bindings, &p,
+                        lineGroups(dev, uint64_t(g.channels) * samples,
+                                   uint64_t(g.height) * g.width),
+                        "col2im");
 }
 
 Result<void> recordConvRegroup(Recorder& rec, uint32_t d0, uint32_t d1, uint32_t inner,
@@ -92,7 +103,6 @@ Result<void> recordConvRegroup(Recorder& rec, uint32_t d0, uint32_t d1, uint32_t
         bb = *b;
     }
     ConvRegroupPush p{};
-    p.count = uint32_t(n);
     p.d0 = d0;
     p.d1 = d1;
     p.inner = inner;
@@ -103,7 +113,8 @@ Result<void> recordConvRegroup(Recorder& rec, uint32_t d0, uint32_t d1, uint32_t
     const Binding bindings[] = {{bs->range, Access::Read, srcUsed},
                                 {bd->range, Access::Write, dstUsed},
                                 {bb.range, hasBias ? Access::Read : Access::Unused, biasUsed}};
-    return rec.dispatch(kRegroup, {}, bindings, &p, {strideGroups(dev, n, 64), 1, 1}, label);
+    return rec.dispatch(kRegroup, {}, bindings, &p, lineGroups(dev, uint64_t(d0) * d1, inner),
+                        label);
 }
 
 }  // namespace strata::gpu::ops

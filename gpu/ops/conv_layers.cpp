@@ -10,7 +10,6 @@
 #include <algorithm>
 
 #include "gpu/layer_kernels.h"
-#include "gpu/ops/common.h"
 #include "gpu/ops/conv.h"
 #include "gpu/ops/gemm.h"
 #include "gpu/ops/pool.h"

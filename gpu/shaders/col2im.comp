@@ -1,7 +1,9 @@
 #version 450
 // dx += col2im(dcol): the adjoint of im2col. One invocation per input pixel gathers the column
 // entries that were read from it, so no two invocations write the same float (deterministic, no
-// atomics). Taps are visited in the order the CPU's col2imAdd adds them (ky, then kx).
+// atomics); taps are visited in the order the CPU's col2imAdd adds them (ky, then kx).
+// Workgroups walk planes (one channel of one sample, y) and pixels of a plane (x), so the plane's
+// divisions are made once per plane rather than per pixel.
 #extension GL_GOOGLE_include_directive : require
 #include "conv_push.h"
 
@@ -10,34 +12,43 @@ layout(push_constant) uniform Push { Im2colPush p; };
 layout(std430, binding = 0) buffer Img { float dx[]; };           // (samples, C, H, W)
 layout(std430, binding = 1) readonly buffer Col { float dcol[]; };  // (C*k*k, samples, OH*OW)
 
+// The output index whose tap t lands on input index v (v + padding - t*dilation = o*stride),
+// or -1 when there is none.
+int sourceOf(uint v, uint t, uint outSize) {
+    const int s = int(v + p.padding) - int(t * p.dilation);
+    if (s < 0) return -1;
+    if (p.stride == 1u) return s < int(outSize) ? s : -1;
+    const uint o = uint(s) / p.stride;
+    return (o * p.stride == uint(s) && o < outSize) ? int(o) : -1;
+}
+
 void main() {
     const uint positions = p.outH * p.outW;
+    const uint pixels = p.height * p.width;
+    const uint planes = p.samples * p.channels;
     const uint step = gl_NumWorkGroups.x * 64u;
-    for (uint i = gl_GlobalInvocationID.x; i < p.count; i += step) {
-        const uint x = i % p.width;
-        uint t = i / p.width;
-        const uint y = t % p.height;
-        t /= p.height;
-        const uint ch = t % p.channels;
-        const uint n = t / p.channels;
-        float acc = dx[p.offImg + i];
-        for (uint ky = 0u; ky < p.kernel; ++ky) {
-            // The output row whose tap ky lands on input row y, if any.
-            const int ty = int(y + p.padding) - int(ky * p.dilation);
-            if (ty < 0) break;  // only decreases with ky
-            if (uint(ty) % p.stride != 0u) continue;
-            const uint oy = uint(ty) / p.stride;
-            if (oy >= p.outH) continue;
-            for (uint kx = 0u; kx < p.kernel; ++kx) {
-                const int tx = int(x + p.padding) - int(kx * p.dilation);
-                if (tx < 0) break;
-                if (uint(tx) % p.stride != 0u) continue;
-                const uint ox = uint(tx) / p.stride;
-                if (ox >= p.outW) continue;
-                const uint row = (ch * p.kernel + ky) * p.kernel + kx;
-                acc += dcol[p.offCol + (row * p.samples + n) * positions + oy * p.outW + ox];
+    for (uint plane = gl_WorkGroupID.y; plane < planes; plane += gl_NumWorkGroups.y) {
+        const uint n = plane / p.channels;
+        const uint ch = plane - n * p.channels;
+        // Row (ch*k + ky)*k + kx of the columns, for this sample.
+        const uint colBase = p.offCol + (ch * p.kernel * p.kernel * p.samples + n) * positions;
+        const uint rowStep = p.samples * positions;
+        for (uint i = gl_GlobalInvocationID.x; i < pixels; i += step) {
+            const uint y = i / p.width;
+            const uint x = i - y * p.width;
+            const uint at = p.offImg + plane * pixels + i;
+            float acc = dx[at];
+            for (uint ky = 0u; ky < p.kernel; ++ky) {
+                const int oy = sourceOf(y, ky, p.outH);
+                if (oy < 0) continue;
+                for (uint kx = 0u; kx < p.kernel; ++kx) {
+                    const int ox = sourceOf(x, kx, p.outW);
+                    if (ox < 0) continue;
+                    acc += dcol[colBase + (ky * p.kernel + kx) * rowStep + uint(oy) * p.outW +
+                                uint(ox)];
+                }
             }
+            dx[at] = acc;
         }
-        dx[p.offImg + i] = acc;
     }
 }

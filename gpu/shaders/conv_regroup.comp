@@ -11,14 +11,17 @@ layout(std430, binding = 1) writeonly buffer Dst { float dst[]; };
 layout(std430, binding = 2) readonly buffer Bias { float bias[]; };
 
 void main() {
+    // Lines (y) are destination rows (j1, j0), so the divisions are made once per line.
+    const uint lines = p.d0 * p.d1;
     const uint step = gl_NumWorkGroups.x * 64u;
-    for (uint i = gl_GlobalInvocationID.x; i < p.count; i += step) {
-        const uint q = i % p.inner;
-        const uint t = i / p.inner;
-        const uint j0 = t % p.d0;
-        const uint j1 = t / p.d0;
-        float v = src[p.offSrc + (j0 * p.d1 + j1) * p.inner + q];
-        if (p.hasBias != 0u) v += bias[p.offBias + j0];
-        dst[p.offDst + i] = v;
+    for (uint line = gl_WorkGroupID.y; line < lines; line += gl_NumWorkGroups.y) {
+        const uint j1 = line / p.d0;
+        const uint j0 = line - j1 * p.d0;
+        const uint src0 = p.offSrc + (j0 * p.d1 + j1) * p.inner;
+        const uint dst0 = p.offDst + line * p.inner;
+        const float b = p.hasBias != 0u ? bias[p.offBias + j0] : 0.0;
+        for (uint q = gl_GlobalInvocationID.x; q < p.inner; q += step) {
+            dst[dst0 + q] = src[src0 + q] + b;
+        }
     }
 }

@@ -1,7 +1,9 @@
 #version 450
 // col (C*k*k, samples, OH*OW) = the input pixel each kernel tap sees at each output position,
-// 0 in the padding (conv_push.h). One entry per iteration, consecutive invocations along the
-// output positions so neighbouring lanes store neighbouring floats.
+// 0 in the padding (conv_push.h). Workgroups walk lines (one tap row of one sample, y) and
+// positions along a line (x), so the line's divisions are the workgroup's, made once per line,
+// not per element (CPU devices run integer division one lane at a time), and neighbouring lanes
+// store neighbouring floats.
 #extension GL_GOOGLE_include_directive : require
 #include "conv_push.h"
 
@@ -13,22 +15,27 @@ layout(std430, binding = 1) writeonly buffer Col { float col[]; };
 void main() {
     const uint positions = p.outH * p.outW;
     const uint taps = p.kernel * p.kernel;
+    const uint lines = p.channels * taps * p.samples;
     const uint step = gl_NumWorkGroups.x * 64u;
-    for (uint i = gl_GlobalInvocationID.x; i < p.count; i += step) {
-        const uint pos = i % positions;
-        uint t = i / positions;
-        const uint n = t % p.samples;
-        t /= p.samples;
-        const uint tap = t % taps;
-        const uint ch = t / taps;
-        const int iy = int((pos / p.outW) * p.stride + (tap / p.kernel) * p.dilation) -
-                       int(p.padding);
-        const int ix = int((pos % p.outW) * p.stride + (tap % p.kernel) * p.dilation) -
-                       int(p.padding);
-        float v = 0.0;
-        if (iy >= 0 && iy < int(p.height) && ix >= 0 && ix < int(p.width)) {
-            v = img[p.offImg + ((n * p.channels + ch) * p.height + uint(iy)) * p.width + uint(ix)];
+    for (uint line = gl_WorkGroupID.y; line < lines; line += gl_NumWorkGroups.y) {
+        const uint row = line / p.samples;
+        const uint n = line - row * p.samples;
+        const uint ch = row / taps;
+        const uint tap = row - ch * taps;
+        const uint ky = tap / p.kernel;
+        const int dy = int(ky * p.dilation) - int(p.padding);
+        const int dx = int((tap - ky * p.kernel) * p.dilation) - int(p.padding);
+        const uint plane = p.offImg + (n * p.channels + ch) * p.height * p.width;
+        const uint dst = p.offCol + line * positions;
+        for (uint pos = gl_GlobalInvocationID.x; pos < positions; pos += step) {
+            const uint oy = pos / p.outW;
+            const int iy = int(oy * p.stride) + dy;
+            const int ix = int((pos - oy * p.outW) * p.stride) + dx;
+            float v = 0.0;
+            if (iy >= 0 && iy < int(p.height) && ix >= 0 && ix < int(p.width)) {
+                v = img[plane + uint(iy) * p.width + uint(ix)];
+            }
+            col[dst + pos] = v;
         }
-        col[p.offCol + i] = v;
     }
 }

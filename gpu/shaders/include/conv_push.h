@@ -7,7 +7,6 @@
 #include "push_shim.h"
 
 STRATA_STRUCT_BEGIN(Im2colPush)
-    uint count;     // items of the grid-stride loop: column entries (im2col), pixels (col2im)
     uint samples;   // images in this chunk
     uint channels;  // C, all groups
     uint height;    // input H, W
@@ -20,12 +19,11 @@ STRATA_STRUCT_BEGIN(Im2colPush)
     uint dilation;
     uint offImg;    // im2col: the images read; col2im: the image gradient added into
     uint offCol;    // im2col: the columns written; col2im: the column gradient read
-STRATA_STRUCT_END(Im2colPush, 52)
+STRATA_STRUCT_END(Im2colPush, 48)
 
 // dst (d1, d0, inner) = src (d0, d1, inner) [+ bias[j0]]: moves the GEMM's (O, samples, P)
 // result into the (samples, O, P) output with the bias added, and the output gradient back.
 STRATA_STRUCT_BEGIN(ConvRegroupPush)
-    uint count;  // d0 * d1 * inner
     uint d0;
     uint d1;
     uint inner;
@@ -33,6 +31,6 @@ STRATA_STRUCT_BEGIN(ConvRegroupPush)
     uint offDst;
     uint offBias;
     uint hasBias;
-STRATA_STRUCT_END(ConvRegroupPush, 32)
+STRATA_STRUCT_END(ConvRegroupPush, 28)
 
 #endif
