@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#ifdef HAVE_STRATA_GPU
+#include "gpu/vulkan_backend.h"
+#endif
 
 namespace strata::app {
 
@@ -81,6 +84,9 @@ int usageError(const std::string& message) {
 }
 
 int run(int argc, char** argv) {
+#ifdef HAVE_STRATA_GPU
+    gpu::registerVulkanBackend();  // --device vulkan|vulkan:N|auto reach the Vulkan engine
+#endif
     Args args(argv + 1, argv + argc);
     if (args.empty() || (args.size() == 1 && args[0].ends_with(".json"))) {
         return runStudio(argc, argv);

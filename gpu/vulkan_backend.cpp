@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 
 #include "core/engine/cpu_backend.h"
 #include "gpu/layer_kernels.h"
 #include "gpu/ops/optimizer.h"
+#include "gpu/ops/reduce.h"
 #include "gpu/vk_check.h"
 #include "optimizer_push.h"
 
@@ -120,7 +122,7 @@ void VulkanBackend::writeStepValues(const StepValues& values) {
     header.step = uint32_t(values.step);
     header.seedLo = uint32_t(values.seed);
     header.seedHi = uint32_t(values.seed >> 32);
-    std::memcpy(base, &header, sizeof header);
+    std::memcpy(base, &header, sizeof header);  // skip, loss and normSquared start at 0
     const uint64_t align = m_device->bindingAlignment();
     for (size_t i = 0; i < m_program->forward.size(); ++i) {
         const uint64_t s = opSeed(values.seed, m_program->forward[i].node);
@@ -248,6 +250,34 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
     return {};
 }
 
+BufferRange VulkanBackend::stepHeader() const {
+    return {m_step->handle(), 0, sizeof(shader::StepValues)};
+}
+
+BufferRange VulkanBackend::stepField(size_t byteOffset) const {
+    return {m_step->handle(), byteOffset, 4};
+}
+
+const shader::StepValues& VulkanBackend::stepResults() const {
+    return *static_cast<const shader::StepValues*>(m_step->mapped());
+}
+
+Result<void> VulkanBackend::recordNorm(Recorder& rec) {
+    const BufferRange out = stepField(offsetof(shader::StepValues, normSquared));
+    if (m_program->trainableFloats == 0) return rec.fill(out, 0, "no gradients: norm 0");
+    const BufferRange grads = arenaRange(Arena::Gradients);
+    m_scratchUsed = 0;
+    auto partials = scratch(ops::squaredNormPartials(*m_device, grads), "the norm's partial sums");
+    if (!partials) return partials.error();
+    return ops::recordSquaredNorm(rec, grads, *partials, out);
+}
+
+Result<void> VulkanBackend::recordClip(Recorder& rec, float clipTo) {
+    if (m_program->trainableFloats == 0) return {};
+    return ops::recordClipScale(rec, arenaRange(Arena::Gradients),
+                                stepField(offsetof(shader::StepValues, normSquared)), clipTo);
+}
+
 Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
     const Program& p = *m_program;
     const OptimizerSettings& o = p.optimizer;
@@ -256,7 +286,7 @@ Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
     const BufferRange params{m_params->handle(), 0, n * 4};
     const BufferRange grads = arenaRange(Arena::Gradients);
     auto slot = [&](size_t k) { return BufferRange{m_state->handle(), k * n * 4, n * 4}; };
-    const BufferRange header{m_step->handle(), 0, sizeof(shader::StepValues)};
+    const BufferRange header = stepHeader();
     if (o.name == "sgd") {
         ops::SgdSettings s{.momentum = float(o.momentum),
                            .weightDecay = float(o.weightDecay),
@@ -272,7 +302,16 @@ Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
                             .decoupled = o.name == "adamw"};
         return ops::recordAdamUpdate(rec, s, params, grads, slot(0), slot(1), header);
     }
-    return fail("the optimizer '" + o.name + "' has no Vulkan kernel yet; use --device cpu");
+    if (o.name == "rmsprop") {
+        ops::RmspropSettings s{.alpha = float(o.alpha),
+                               .eps = float(o.eps),
+                               .weightDecay = float(o.weightDecay),
+                               .momentum = float(o.momentum)};
+        return ops::recordRmspropUpdate(rec, s, params, grads, slot(0),
+                                        o.momentum > 0 ? slot(1) : BufferRange{}, BufferRange{},
+                                        header);
+    }
+    return fail("the optimizer '" + o.name + "' has no Vulkan kernel; use --device cpu");
 }
 
 Result<void> VulkanBackend::setInput(const std::string& field, std::span<const float> values,
@@ -372,19 +411,14 @@ Result<void> VulkanBackend::runBackward(const StepValues& values, size_t begin, 
 
 Result<float> VulkanBackend::gradientNorm(float clipTo) {
     if (!m_program) return fail("the backend has no program; call prepare first");
-    const BufferRange r = arenaRange(Arena::Gradients);
-    std::vector<float> g(r.floats());
-    if (g.empty()) return 0.0f;
-    STRATA_TRY(m_staging->download(r, g.data(), r.size));
-    double sum = 0.0;
-    for (float v : g) sum += double(v) * v;
-    const double norm = std::sqrt(sum);
-    if (clipTo > 0 && norm > clipTo && std::isfinite(norm)) {
-        const float scale = float(clipTo / (norm + 1e-6));
-        for (float& v : g) v *= scale;
-        STRATA_TRY(m_staging->upload(r, g.data(), r.size));
-    }
-    return float(norm);
+    uint32_t clipBits = 0;
+    std::memcpy(&clipBits, &clipTo, 4);
+    const Key key{Phase::Norm, true, 0, 0, 0, clipBits};
+    STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
+        STRATA_TRY(recordNorm(rec));
+        return clipTo > 0 ? recordClip(rec, clipTo) : Result<void>{};
+    }));
+    return std::sqrt(stepResults().normSquared);
 }
 
 Result<void> VulkanBackend::optimizerStep(const StepValues& values) {
@@ -403,25 +437,26 @@ Result<float> VulkanBackend::loss() {
 
 Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
     if (!m_program) return fail("the backend has no program; call prepare first");
+    if (!m_program->loss.valid()) return fail("the program has no loss to train");
     const int64_t n = batchOf(values);
     writeStepValues(values);
-    // Forward and backward in one submission.
-    const Key key{Phase::Step, true, n, 0, 0, 0};
+    uint32_t clipBits = 0;
+    std::memcpy(&clipBits, &values.clipNorm, 4);
+    // The whole step in one submission: forward, backward, the norm, the guard that keeps the
+    // weights when something is not finite, clipping and the update.
+    const Key key{Phase::Step, true, n, 0, 0, clipBits};
     STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
         STRATA_TRY(recordForward(rec, Mode::Train, n, 0, m_program->forward.size()));
-        return recordBackward(rec, n, 0, m_program->backward.size());
+        STRATA_TRY(recordBackward(rec, n, 0, m_program->backward.size()));
+        STRATA_TRY(recordNorm(rec));
+        STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader()));
+        if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
+        return recordOptimizer(rec);
     }));
-    StepResult r;
-    auto l = loss();
-    if (!l) return l.error();
-    r.loss = *l;
-    auto norm = gradientNorm(values.clipNorm);
-    if (!norm) return norm.error();
-    r.gradNorm = *norm;
-    if (!std::isfinite(r.loss) || !std::isfinite(r.gradNorm)) return r;
-    STRATA_TRY(optimizerStep(values));
-    r.applied = true;
-    return r;
+    const shader::StepValues& out = stepResults();
+    return StepResult{.loss = out.loss,
+                      .gradNorm = std::sqrt(out.normSquared),
+                      .applied = out.skip == 0};
 }
 
 namespace {

@@ -12,6 +12,7 @@
 #include "core/engine/backend.h"
 #include "gpu/device.h"
 #include "gpu/memory_arena.h"
+#include "optimizer_push.h"
 #include "gpu/pipeline_cache.h"
 #include "gpu/recorder.h"
 
@@ -48,7 +49,7 @@ public:
     size_t recordings() const { return m_recordings; }
 
 private:
-    enum class Phase { Forward, Backward, Norm, Clip, Optimizer, Step };
+    enum class Phase { Forward, Backward, Norm, Optimizer, Step };
     // phase, train mode, batch, first op, end op, clip norm bits
     using Key = std::tuple<Phase, bool, int64_t, size_t, size_t, uint32_t>;
     using RecordFn = std::function<Result<void>(Recorder&)>;
@@ -67,6 +68,9 @@ private:
     Result<void> recordClip(Recorder& rec, float clipTo);
     Result<void> recordOptimizer(Recorder& rec);
     Result<BufferRange> scratch(uint64_t floats, const std::string& what);
+    BufferRange stepHeader() const;
+    BufferRange stepField(size_t byteOffset) const;
+    const shader::StepValues& stepResults() const;  // what the last submission left there
 
     std::shared_ptr<Instance> m_instance;
     std::unique_ptr<Device> m_device;

@@ -18,6 +18,7 @@ const KernelLayout kAdam{"adam", {kStorage, kStorage, kStorage, kStorage, kStora
                          sizeof(OptimizerPush)};
 const KernelLayout kRmsprop{"rmsprop", {kStorage, kStorage, kStorage, kStorage, kStorage, kStorage},
                             sizeof(OptimizerPush)};
+const KernelLayout kGuard{"step_guard", {kStorage, kStorage}, sizeof(shader::StepGuardPush)};
 
 // An empty range is a state slot this configuration does not use: its binding is a placeholder
 // the kernel never touches.
@@ -124,6 +125,17 @@ Result<void> recordRmspropUpdate(Recorder& rec, const RmspropSettings& s,
                    {s.centered ? gradAvg : BufferRange{}, Access::ReadWrite,
                     &OptimizerPush::offState2}},
                   stepValues, "rmsprop_update");
+}
+
+Result<void> recordStepGuard(Recorder& rec, const BufferRange& loss,
+                             const BufferRange& stepValues) {
+    auto bound = bindFloats(rec.device(), loss, "the loss");
+    if (!bound) return bound.error();
+    const BufferRange steps{stepValues.buffer, stepValues.offset, sizeof(StepValues)};
+    const Binding bindings[] = {{bound->range, Access::Read, loss},
+                                {steps, Access::ReadWrite, {}}};
+    const shader::StepGuardPush push{bound->offset};
+    return rec.dispatch(kGuard, {}, bindings, &push, {1, 1, 1}, "step guard");
 }
 
 }  // namespace strata::gpu::ops

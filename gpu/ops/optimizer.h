@@ -49,3 +49,12 @@ Result<void> recordRmspropUpdate(Recorder& rec, const RmspropSettings& s,
                                  const BufferRange& gradAvg, const BufferRange& stepValues);
 
 }  // namespace strata::gpu::ops
+
+namespace strata::gpu::ops {
+
+// Copies the loss (one float) into stepValues.loss and sets stepValues.skip when it or
+// stepValues.normSquared is not finite; the updates above then leave everything unchanged.
+Result<void> recordStepGuard(Recorder& rec, const BufferRange& loss,
+                             const BufferRange& stepValues);
+
+}  // namespace strata::gpu::ops

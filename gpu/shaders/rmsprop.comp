@@ -15,6 +15,7 @@ layout(std430, binding = 4) buffer GradAvg { float gradAvg[]; };  // bound when 
 layout(std430, binding = 5) readonly buffer Step { StepValues stepValues; };
 
 void main() {
+    if (stepValues.skip != 0u) return;  // a non-finite step: keep the last good weights
     const uint stride = gl_NumWorkGroups.x * 64u;
     const float lr = stepValues.learningRate;
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {

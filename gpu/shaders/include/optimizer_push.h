@@ -23,12 +23,23 @@ STRATA_STRUCT_BEGIN(OptimizerPush)
     uint offState2;  // RMSprop centered: the gradient average
 STRATA_STRUCT_END(OptimizerPush, 64)
 
-// Values that change every step without re-recording: one small device buffer.
+// Values that change every step without re-recording: one small device buffer. The host writes
+// the first four before a replay; a recorded training step writes the last four and the host
+// reads them after it.
 STRATA_STRUCT_BEGIN(StepValues)
     float learningRate;
     uint step;  // 1 for the first update (Adam's bias correction, SGD's momentum start)
     uint seedLo;
     uint seedHi;
-STRATA_STRUCT_END(StepValues, 16)
+    uint skip;          // step_guard: 1 when the loss or the gradient norm is not finite
+    float loss;         // step_guard: the step's loss
+    float normSquared;  // the squared global gradient norm, before clipping
+    uint reserved;
+STRATA_STRUCT_END(StepValues, 32)
+
+// step_guard: where the loss is inside its binding.
+STRATA_STRUCT_BEGIN(StepGuardPush)
+    uint offLoss;
+STRATA_STRUCT_END(StepGuardPush, 4)
 
 #endif
