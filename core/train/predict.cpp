@@ -283,31 +283,32 @@ Result<std::shared_ptr<const Dataset>> Predictor::readInput(
         for (const FieldInfo& f : m_inputs) {
             std::vector<float> values;
             for (size_t s = 0; s < j.size(); ++s) {
-                const std::string where = name + ": sample " + std::to_string(s) + " (/" +
-                                          std::to_string(s);
+                const std::string sample = name + ": sample " + std::to_string(s) + " at ";
                 const nlohmann::json* v = &j[s];
+                std::string pointer = "/" + std::to_string(s);
                 if (v->is_object()) {
                     auto it = v->find(f.name);
                     if (it == v->end()) {
-                        return fail(where + "): lacks the field '" + f.name +
+                        return fail(sample + pointer + ": lacks the field '" + f.name +
                                     "' that the model reads");
                     }
                     v = &*it;
+                    pointer += "/" + f.name;
                 } else if (m_inputs.size() > 1) {
-                    return fail(where + "): the model reads several fields; give each sample "
-                                        "as an object by field name");
+                    return fail(sample + pointer + ": the model reads several fields; give each "
+                                                   "sample as an object by field name");
                 }
-                const std::string path = where + (j[s].is_object() ? "/" + f.name : "") + ")";
-                if (auto r = flattenSample(*v, f.shape, 0, path, f.dtype == DType::Int32,
+                if (auto r = flattenSample(*v, f.shape, 0, pointer, f.dtype == DType::Int32,
                                            values);
                     !r) {
-                    return r.error();
+                    return fail(sample + r.message());
                 }
                 if (f.dtype == DType::Int32 && f.numClasses > 0) {
                     const auto last = values.end() - static_cast<long>(f.sampleSize());
                     if (std::any_of(last, values.end(),
                                     [&](float x) { return x >= float(f.numClasses); })) {
-                        return fail(path + ": a token id is outside the model's vocabulary of " +
+                        return fail(sample + pointer + ": a token id is outside the model's "
+                                                       "vocabulary of " +
                                     std::to_string(f.numClasses));
                     }
                 }
@@ -363,7 +364,7 @@ Result<std::shared_ptr<const Dataset>> Predictor::readInput(
         auto features = readCsv(file, {{"label_column", false}});
         if (!features) return features.error();
         auto x = features->get()->field("x");
-        if (x && x->sampleSize() == size) return adopt(**features, "x", "", "rows");
+        if (!x || x->sampleSize() <= size) return adopt(**features, "x", "", "rows");
         // A wider table carries labels: read it as training did.
         nlohmann::json options = nlohmann::json::object();
         if (m_doc.dataset && m_doc.dataset->format == "csv") options = m_doc.dataset->options;
@@ -572,8 +573,10 @@ nlohmann::json predictionsToJson(const Predictions& p, const Preprocessing& prep
     const auto& names = preprocessing.classNames;
     const auto& vocab = preprocessing.vocabulary;
     // Token models predict vocabulary entries: show them as text.
-    const bool tokens = p.classes > 0 && names.empty() &&
-                        static_cast<int64_t>(vocab.size()) == p.classes;
+    // A read-out may be wider than the vocabulary (char-lstm's 65 outputs over a corpus of 56
+    // characters); the classes beyond it print as U+FFFD.
+    const bool tokens = p.classes > 0 && names.empty() && !vocab.empty() &&
+                        static_cast<int64_t>(vocab.size()) <= p.classes;
     const bool characters = std::all_of(vocab.begin(), vocab.end(),
                                         [](const auto& v) { return codePoints(v).size() == 1; });
     const bool perPosition = p.outputShape.size() > 1;
@@ -598,7 +601,9 @@ nlohmann::json predictionsToJson(const Predictions& p, const Preprocessing& prep
                 std::string text;
                 for (int64_t c : s.classes) {
                     if (!characters && !text.empty()) text += ' ';
-                    text += vocab[static_cast<size_t>(c)];
+                    text += c < static_cast<int64_t>(vocab.size())
+                                ? vocab[static_cast<size_t>(c)]
+                                : std::string("\xEF\xBF\xBD");
                 }
                 e["text"] = text;
             }
