@@ -13,6 +13,7 @@ int cmdLayers(const Args& args);
 int cmdValidate(const Args& args);
 int cmdInfo(const Args& args);
 int cmdTrain(const Args& args);
+int cmdPredict(const Args& args);
 int cmdDevices(const Args& args);
 int cmdBench(const Args& args);
 
@@ -27,6 +28,10 @@ const std::vector<Command>& commands() {
          "train the graph on its data; --epochs --batch-size --lr --optimizer --device --seed "
          "--out --checkpoint-dir --resume --json",
          cmdTrain},
+        {"predict", "predict MODEL [options]",
+         "run an exported model on its validation data or --input FILE; --out --device "
+         "--batch-size --limit",
+         cmdPredict},
         {"devices", "devices [--device D]", "list Vulkan devices and the CPU backend; which one "
          "auto picks", cmdDevices},
         {"bench", "bench --kernels", "GEMM GFLOP/s (Vulkan and OpenBLAS) and dispatch cost",
