@@ -7,6 +7,7 @@
 
 #include "core/engine/cpu_backend.h"
 #include "gpu/layer_kernels.h"
+#include "gpu/ops/gather.h"
 #include "gpu/ops/optimizer.h"
 #include "gpu/ops/reduce.h"
 #include "gpu/vk_check.h"
@@ -49,6 +50,7 @@ std::string VulkanBackend::deviceName() const {
 
 Result<void> VulkanBackend::prepare(const Program& program) {
     m_recorded.clear();
+    m_resident.clear();
     m_program = &program;
     m_n = program.batch;
     m_recordings = 0;
@@ -457,6 +459,68 @@ Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
     return StepResult{.loss = out.loss,
                       .gradNorm = std::sqrt(out.normSquared),
                       .applied = out.skip == 0};
+}
+
+Result<bool> VulkanBackend::makeResident(int set, const std::string& field,
+                                         std::span<const float> rows, int64_t count) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    const InputBinding* b = m_program->input(field);
+    if (!b) return fail("no input node takes the field '" + field + "'");
+    int64_t rowFloats = 1;
+    for (int64_t d : b->sampleShape) rowFloats *= d;
+    if (count < 1 || int64_t(rows.size()) != count * rowFloats) {
+        return fail("field '" + field + "' gives " + std::to_string(rows.size()) + " values for " +
+                    std::to_string(count) + " rows of " + std::to_string(rowFloats));
+    }
+    // Row numbers travel as floats (exact below 2^24); keep a quarter of the device for the model.
+    const uint64_t bytes = rows.size() * 4;
+    if (count >= (int64_t(1) << 24) || bytes > m_device->info().deviceLocalBytes() / 4) {
+        return false;
+    }
+    ResidentSet& rs = m_resident[set];
+    std::erase_if(rs.fields, [&](const ResidentField& f) { return f.field == field; });
+    std::erase_if(m_recorded, [&](const auto& kv) {
+        return std::get<0>(kv.first) == Phase::Gather && std::get<3>(kv.first) == size_t(set);
+    });
+    auto buffer = DeviceBuffer::create(*m_device, bytes, false, "the resident '" + field + "' data");
+    if (!buffer) return false;  // it does not fit: the batches come from the host instead
+    STRATA_TRY(m_staging->upload((*buffer)->range(), rows.data(), bytes));
+    rs.fields.push_back({field, rowFloats, std::move(*buffer)});
+    if (!rs.indices) {
+        auto idx = DeviceBuffer::create(*m_device, uint64_t(m_program->batch) * 4, true,
+                                        "the batch's row numbers");
+        if (!idx) return idx.error();
+        rs.indices = std::move(*idx);
+    }
+    return true;
+}
+
+Result<void> VulkanBackend::selectRows(int set, std::span<const int64_t> indices) {
+    auto it = m_resident.find(set);
+    if (it == m_resident.end()) return fail("no resident data set " + std::to_string(set));
+    const int64_t n = int64_t(indices.size());
+    if (n < 1 || n > m_program->batch) {
+        return fail("a batch of " + std::to_string(n) +
+                    " samples does not fit the compiled batch of " +
+                    std::to_string(m_program->batch));
+    }
+    ResidentSet& rs = it->second;
+    auto* slots = static_cast<float*>(rs.indices->mapped());
+    for (int64_t i = 0; i < n; ++i) slots[i] = float(indices[size_t(i)]);
+    const Key key{Phase::Gather, false, n, size_t(set), 0, 0};
+    STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
+        const BufferRange rows{rs.indices->handle(), 0, uint64_t(n) * 4};
+        for (const ResidentField& f : rs.fields) {
+            for (const InputBinding& b : m_program->inputs) {
+                if (b.field != f.field) continue;
+                STRATA_TRY(ops::recordGatherRows(rec, f.rows->range(), uint64_t(f.rowFloats), rows,
+                                                 rangeOf(b.tensor, n)));
+            }
+        }
+        return {};
+    }));
+    m_n = n;
+    return {};
 }
 
 namespace {

@@ -43,13 +43,17 @@ public:
     Result<void> optimizerStep(const StepValues& values) override;
     Result<float> loss() override;
     Result<StepResult> trainStep(const StepValues& values) override;
+    bool keepsDataResident() const override { return true; }
+    Result<bool> makeResident(int set, const std::string& field, std::span<const float> rows,
+                              int64_t count) override;
+    Result<void> selectRows(int set, std::span<const int64_t> indices) override;
 
     Device& device() const { return *m_device; }
     // Submissions since prepare (tests check that a step replays instead of re-recording).
     size_t recordings() const { return m_recordings; }
 
 private:
-    enum class Phase { Forward, Backward, Norm, Optimizer, Step };
+    enum class Phase { Forward, Backward, Norm, Optimizer, Step, Gather };
     // phase, train mode, batch, first op, end op, clip norm bits
     using Key = std::tuple<Phase, bool, int64_t, size_t, size_t, uint32_t>;
     using RecordFn = std::function<Result<void>(Recorder&)>;
@@ -83,6 +87,16 @@ private:
     std::unique_ptr<DeviceBuffer> m_step;
     std::unique_ptr<DeviceBuffer> m_scratch;
     uint64_t m_scratchUsed = 0, m_scratchNeeded = 0;
+    struct ResidentField {
+        std::string field;
+        int64_t rowFloats = 0;
+        std::unique_ptr<DeviceBuffer> rows;
+    };
+    struct ResidentSet {
+        std::vector<ResidentField> fields;
+        std::unique_ptr<DeviceBuffer> indices;  // host-visible: the batch's row numbers
+    };
+    std::map<int, ResidentSet> m_resident;
     std::map<Key, std::unique_ptr<Recorder>> m_recorded;
     size_t m_recordings = 0;
     int64_t m_n = 0;

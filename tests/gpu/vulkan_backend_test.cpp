@@ -164,5 +164,32 @@ TEST_F(VulkanBackendTest, ANonFiniteStepKeepsTheLastGoodWeights) {
               std::vector<float>(gpu->downloadOptimizerState().value().size(), 0.0f));
 }
 
+TEST_F(VulkanBackendTest, AResidentDatasetGathersEachBatchOnTheDevice) {
+    auto p = compile(inferenceGraph(), 4, {.training = false});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu && gpu->prepare(*p).ok());
+    ASSERT_TRUE(gpu->keepsDataResident());
+    const int64_t rows = 10;
+    const auto data = randomFloats(size_t(rows * 12), 3);
+    auto kept = gpu->makeResident(0, "x", data, rows);
+    ASSERT_TRUE(kept.ok()) << kept.message();
+    ASSERT_TRUE(*kept);
+    const TensorId x = p->inputs[0].tensor;
+    for (const std::vector<int64_t>& pick : {std::vector<int64_t>{9, 0, 4, 4}, {7, 2}}) {
+        ASSERT_TRUE(gpu->selectRows(0, pick).ok());
+        const int64_t n = int64_t(pick.size());
+        auto got = gpu->download(x, n);
+        ASSERT_TRUE(got.ok());
+        for (int64_t i = 0; i < n; ++i) {
+            for (int64_t k = 0; k < 12; ++k) {
+                ASSERT_EQ((*got)[size_t(i * 12 + k)], data[size_t(pick[size_t(i)] * 12 + k)]);
+            }
+        }
+    }
+    EXPECT_FALSE(gpu->selectRows(1, std::vector<int64_t>{0}).ok());  // no validation set kept
+    EXPECT_FALSE(gpu->makeResident(0, "x", data, rows + 1).ok());     // count does not match
+}
+
 }  // namespace
 }  // namespace strata::gpu::test
