@@ -74,8 +74,8 @@ void DigitCanvas::stroke(const QVector<QPointF>& points) {
     if (points.isEmpty()) return;
     QPainter painter(&m_image);
     painter.setRenderHint(QPainter::Antialiasing);
-    // About one eighth of the square: as thick as the digits' strokes at 8x8.
-    QPen pen(Qt::white, m_image.width() / 9.0, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+    // A sixth of the square: strokes about 1.5 pixels wide at 8x8, like the digits set.
+    QPen pen(Qt::white, m_image.width() / 6.0, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
     painter.setPen(pen);
     QPointF last = toImage(points.front());
     painter.drawPoint(last);
