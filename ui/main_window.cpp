@@ -147,6 +147,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     tabifyDockWidget(inspectorDock, tryItDock);
     trainingDock->raise();
     inspectorDock->raise();
+    resizeDocks({paletteDock, inspectorDock}, {200, 300}, Qt::Horizontal);
     m_trained = new TrainedModelTracker(m_model, m_dashboard, [this] { return documentDir(); },
                                         this);
     connect(m_trained, &TrainedModelTracker::modelChanged, this, [this] {

@@ -132,7 +132,10 @@ TryItPanel::TryItPanel(EditorModel* model, std::function<QString()> documentDir,
     m_tabs->setObjectName("tryItSources");
     // Validation sample.
     auto* valPage = new QWidget;
-    auto* valRow = new QHBoxLayout(valPage);
+    auto* valOuter = new QVBoxLayout(valPage);
+    auto* valRow = new QHBoxLayout;
+    valOuter->addLayout(valRow);
+    valOuter->addStretch(1);
     valRow->addWidget(new QLabel(tr("Sample")));
     m_sample = new QSpinBox;
     m_sample->setObjectName("tryItSample");
@@ -174,6 +177,7 @@ TryItPanel::TryItPanel(EditorModel* model, std::function<QString()> documentDir,
     textRow->addWidget(m_textEdit, 1);
     textRow->addWidget(runTextButton);
     m_tabs->addTab(textPage, tr("Text"));
+    m_tabs->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
     outer->addWidget(m_tabs);
 
     m_message = new QLabel;
@@ -360,6 +364,16 @@ Result<void> TryItPanel::runValidationSample(int64_t index) {
             break;
         }
     }
+    // Token inputs read as text, so the output can be compared with them.
+    if (const auto* tokens = tokenInput()) {
+        const auto& vocabulary = m_runner->preprocessing().vocabulary;
+        QStringList words;
+        for (float id : raw[tokens->field]) {
+            const auto i = static_cast<size_t>(id);
+            words << (i < vocabulary.size() ? q(vocabulary[i]) : QStringLiteral("?"));
+        }
+        what += tr("\nInput: %1").arg(words.join(charVocabulary(vocabulary) ? "" : " "));
+    }
     if (m_sample->value() != index) {
         const QSignalBlocker block(m_sample);
         m_sample->setValue(static_cast<int>(index));
@@ -494,7 +508,7 @@ void TryItPanel::showResults(const std::vector<float>& output, const QString& wh
                 const float* row = output.data() + r * count;
                 best << nameOf(size_t(std::max_element(row, row + count) - row));
             }
-            m_sequence->setText(tr("Best at each position: %1")
+            m_sequence->setText(tr("Output, best at each position: %1")
                                     .arg(best.join(chars ? QString() : QStringLiteral(" "))));
         }
         for (size_t k = 0; k < m_results.size(); ++k) {
