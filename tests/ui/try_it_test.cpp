@@ -42,8 +42,8 @@ QApplication& application() {
     return *new QApplication(argc, argv);
 }
 
-// The model's class for one validation sample, computed without the panel: a forward-only
-// program on the CPU backend, argmax of the classifier's logits.
+// The model's class for one validation sample, computed without the panel or the Predictor: a
+// forward-only program on the CPU backend, argmax of the classifier's logits.
 int64_t independentPrediction(const TrainedModel& m, const Document& doc, int64_t index) {
     auto program = compile(m.graph, 1, {.training = false});
     EXPECT_TRUE(program.ok());
@@ -57,6 +57,11 @@ int64_t independentPrediction(const TrainedModel& m, const Document& doc, int64_
     std::vector<float> image(64), label(1);
     splits->validation->gather(std::span<const int64_t>(&index, 1), "image", image.data());
     splits->validation->gather(std::span<const int64_t>(&index, 1), "label", label.data());
+    // The normalisation the run learned, if any, as at training.
+    if (auto norm = m.preprocessing.normalization.find("image");
+        norm != m.preprocessing.normalization.end()) {
+        normalizeBatch(norm->second, *splits->validation->field("image"), image.data(), 1);
+    }
     EXPECT_TRUE(cpu.setInput("image", image, 1).ok());
     EXPECT_TRUE(cpu.setInput("label", label, 1).ok());
     EXPECT_TRUE(cpu.runForward({.batch = 1}, Mode::Eval).ok());

@@ -3,114 +3,65 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/data/split.h"
-#include "core/engine/cpu_backend.h"
+#include "core/data/tensor_dataset.h"
 #include "core/layers/registry.h"
-#include "core/train/normalized_dataset.h"
+#include "core/train/predict.h"
 
 namespace strata::ui {
 
-Result<std::unique_ptr<ModelRunner>> ModelRunner::create(const TrainedModel& model) {
-    const Graph& g = model.graph;
-    // The output: what the loss judges, else the node nobody reads.
-    std::string outputName, lossType;
-    std::string outputPort = "out";
-    for (const auto& [id, n] : g.nodes()) {
-        const LayerSpec* spec = findLayer(n.type);
-        if (!spec || !spec->isLoss) continue;
-        if (const Link* l = g.linkInto(id, "input")) {
-            outputName = g.node(l->from.node)->name;
-            outputPort = l->from.port;
-            lossType = n.type;
-        }
-    }
-    if (outputName.empty()) {
-        for (const auto& [id, n] : g.nodes()) {
-            if (n.type != "input" && g.linksFrom(id).empty()) outputName = n.name;
-        }
-    }
-    if (outputName.empty()) return fail("the graph has no output to show; add a layer after the input");
+ModelRunner::~ModelRunner() = default;
 
-    CompileOptions options;
-    options.training = false;
-    options.keep = {outputName + "." + outputPort};
-    auto program = compile(g, 1, options);
-    if (!program) return fail("the model cannot run: " + program.message());
+Result<std::unique_ptr<ModelRunner>> ModelRunner::create(const TrainedModel& model) {
+    Document doc;
+    doc.name = model.origin;
+    doc.graph = model.graph;
+    doc.weights = model.weights;
+    doc.preprocessing = model.preprocessing;
+    // One sample at a time on the CPU: the panel answers at once and never competes with a
+    // training run for the GPU.
+    auto predictor = Predictor::create(std::move(doc), {}, {.device = "cpu", .batchSize = 1});
+    if (!predictor) return fail("the model " + predictor.message());
 
     std::unique_ptr<ModelRunner> r(new ModelRunner);
-    r->m_program = std::move(*program);
-    const Program& p = r->m_program;
-    auto out = p.output(outputName, outputPort);
-    if (!out) return fail("the model's output " + outputName + " is missing from the program");
-    r->m_output = *out;
-    const ProgramTensor& ot = p.tensor(*out);
-    // Compiled shapes are concrete: drop the batch of 1.
-    r->m_outputShape = ot.shape.dims();
-    if (ot.batched && !r->m_outputShape.empty()) r->m_outputShape.erase(r->m_outputShape.begin());
-    r->m_kind = lossType == "cross_entropy"     ? OutputKind::Classes
-                : lossType == "bce_with_logits" ? OutputKind::Binary
-                                                : OutputKind::Raw;
+    r->m_predictor = std::move(*predictor);
+    r->m_outputShape = r->m_predictor->outputShape();
     r->m_preprocessing = model.preprocessing;
-
-    const std::vector<std::string> modelFields = modelInputFields(g);
-    for (const InputBinding& in : p.inputs) {
-        if (std::find(modelFields.begin(), modelFields.end(), in.field) == modelFields.end()) {
-            continue;
-        }
-        const bool seen = std::any_of(r->m_inputs.begin(), r->m_inputs.end(),
-                                      [&](const Input& i) { return i.field == in.field; });
-        if (!seen) r->m_inputs.push_back({in.field, in.sampleShape, in.dtype});
+    for (const FieldInfo& f : r->m_predictor->inputs()) {
+        r->m_inputs.push_back({f.name, f.shape, f.dtype});
     }
-
-    for (TensorId id : p.parameters) {
-        const ProgramTensor& t = p.tensor(id);
-        auto node = model.weights.find(t.nodeName);
-        if (node == model.weights.end() || !node->second.count(t.weightName)) {
-            return fail("the model has no trained value for " + t.nodeName + "." + t.weightName +
-                        "; train it or import a trained model");
+    if (r->m_predictor->classes() > 0) {
+        r->m_kind = OutputKind::Classes;
+    } else {
+        for (const auto& [id, n] : model.graph.nodes()) {
+            if (n.type == "bce_with_logits") r->m_kind = OutputKind::Binary;
         }
     }
-    std::vector<float> arena = initialParameters(p, 0);
-    if (auto ok = loadWeights(p, model.weights, arena); !ok) {
-        return fail("the trained weights do not fit the graph: " + ok.message());
-    }
-    r->m_backend = std::make_unique<CpuBackend>();
-    if (auto ok = r->m_backend->prepare(r->m_program); !ok) return ok.error();
-    if (auto ok = r->m_backend->uploadParameters(arena); !ok) return ok.error();
     return r;
 }
 
 Result<std::vector<float>> ModelRunner::run(const std::map<std::string, std::vector<float>>& raw) {
-    for (const InputBinding& in : m_program.inputs) {
-        int64_t size = 1;
-        for (int64_t d : in.sampleShape) size *= d;
-        std::vector<float> values(static_cast<size_t>(size), 0.0f);
+    std::map<std::string, Tensor> fields;
+    std::map<std::string, DType> dtypes;
+    for (const Input& in : m_inputs) {
         auto it = raw.find(in.field);
-        if (it != raw.end()) {
-            if (static_cast<int64_t>(it->second.size()) != size) {
-                return fail("the input '" + in.field + "' needs " + std::to_string(size) +
-                            " values, not " + std::to_string(it->second.size()));
-            }
-            values = it->second;
-            auto norm = m_preprocessing.normalization.find(in.field);
-            if (in.dtype == DType::Float32 && norm != m_preprocessing.normalization.end()) {
-                normalizeBatch(norm->second, FieldInfo{in.field, in.sampleShape, in.dtype},
-                               values.data(), 1);
-            }
-        } else {
-            // Loss targets only: any valid class (0) lets the loss op run; its value is unused.
-            const bool model = std::any_of(m_inputs.begin(), m_inputs.end(),
-                                           [&](const Input& i) { return i.field == in.field; });
-            if (model) return fail("no value for the model input '" + in.field + "'");
+        if (it == raw.end()) return fail("no value for the model input '" + in.field + "'");
+        std::vector<int64_t> dims = {1};
+        dims.insert(dims.end(), in.shape.begin(), in.shape.end());
+        Tensor t{Shape(dims)};
+        if (it->second.size() != t.data.size()) {
+            return fail("the input '" + in.field + "' needs " + std::to_string(t.data.size()) +
+                        " values, not " + std::to_string(it->second.size()));
         }
-        if (auto ok = m_backend->setInput(in.field, values, 1); !ok) return ok.error();
+        t.data = it->second;
+        fields[in.field] = std::move(t);
+        dtypes[in.field] = in.dtype;
     }
-    StepValues step;
-    step.batch = 1;
-    if (auto ok = m_backend->runForward(step, Mode::Eval); !ok) return ok.error();
-    auto out = m_backend->download(m_output, 1);
-    if (!out) return out.error();
-    m_logits = *out;
+    auto sample = TensorDataset::create(std::move(fields), std::move(dtypes));
+    if (!sample) return sample.error();
+    auto predictions = m_predictor->run(*sample);
+    if (!predictions) return predictions.error();
+    if (predictions->samples.empty()) return fail("the model gave no output");
+    m_logits = predictions->samples.front().output;
     std::vector<float> result = m_logits;
     if (m_kind == OutputKind::Classes && !m_outputShape.empty()) {
         const size_t classes = static_cast<size_t>(m_outputShape.back());

@@ -1,17 +1,18 @@
 #pragma once
-// Runs a trained model on one sample on the CPU backend: compile(graph, batch 1, forward only),
-// load the weights, apply the stored preprocessing (normalisation of float inputs), read the
-// model's output (the loss's "input", or the graph's sink). The Try-it panel's engine; a
-// Predictor in core/train can replace it behind the same interface.
+// Runs a trained model on one sample on the CPU backend through core's Predictor (the same
+// forward pass and stored preprocessing as `strata predict`), and turns the output into what the
+// Try-it panel shows: class probabilities (softmax), sigmoid outputs or raw values.
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "core/engine/backend.h"
-#include "core/engine/program.h"
 #include "core/io/document.h"
 #include "core/util/result.h"
+
+namespace strata {
+class Predictor;
+}
 
 namespace strata::ui {
 
@@ -36,8 +37,10 @@ public:
         DType dtype = DType::Float32;
     };
 
-    // Refuses a graph that does not compile and weights that do not cover every parameter.
+    // Refuses a graph that does not compile, has no loss (which says what the output is), or
+    // weights that do not cover every parameter.
     static Result<std::unique_ptr<ModelRunner>> create(const TrainedModel& model);
+    ~ModelRunner();
 
     // The fields the model itself reads (loss targets excluded).
     const std::vector<Input>& inputs() const { return m_inputs; }
@@ -54,10 +57,8 @@ public:
 
 private:
     ModelRunner() = default;
-    Program m_program;
-    std::unique_ptr<Backend> m_backend;
+    std::unique_ptr<Predictor> m_predictor;
     std::vector<Input> m_inputs;
-    TensorId m_output;
     std::vector<int64_t> m_outputShape;
     OutputKind m_kind = OutputKind::Raw;
     Preprocessing m_preprocessing;

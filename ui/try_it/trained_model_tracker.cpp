@@ -10,6 +10,25 @@
 
 namespace strata::ui {
 
+// The preprocessing the run trained with. A session that learns normalisation itself says so
+// through preprocessing(); one that feeds the splits as they are leaves only what the data
+// carries (class names, vocabulary). Written against both so the tracker follows the session.
+template <class Session>
+Preprocessing TrainedModelTracker::runPreprocessingOf(const Session& session) const {
+    if constexpr (requires { session.preprocessing(); }) {
+        return session.preprocessing();
+    } else {
+        if (!m_runData) return {};
+        const std::string dir = m_documentDir ? m_documentDir().toStdString() : std::string();
+        auto ds = openDataset(*m_runData, dir);
+        return ds ? datasetPreprocessing(**ds) : Preprocessing{};
+    }
+}
+
+Preprocessing TrainedModelTracker::runPreprocessing(const TrainingSession& session) const {
+    return runPreprocessingOf(session);
+}
+
 TrainedModelTracker::TrainedModelTracker(EditorModel* model, Dashboard* dashboard,
                                          std::function<QString()> documentDir, QObject* parent)
     : QObject(parent), m_editor(model), m_dashboard(dashboard),
@@ -42,12 +61,7 @@ void TrainedModelTracker::onFinished(const QString& how) {
     TrainedModel trained;
     trained.graph = m_runGraph;
     trained.weights = std::move(weights);
-    // The studio's TrainingSession feeds the splits as they are (no normalisation), so the model
-    // keeps only what the data carries: class names and the vocabulary.
-    if (m_runData) {
-        const std::string dir = m_documentDir ? m_documentDir().toStdString() : std::string();
-        if (auto ds = openDataset(*m_runData, dir)) trained.preprocessing = datasetPreprocessing(**ds);
-    }
+    trained.preprocessing = runPreprocessing(*m_dashboard->session());
     trained.origin = QStringLiteral("training run (%1 steps, %2)")
                          .arg(m_runSteps)
                          .arg(how)

@@ -17,6 +17,7 @@ namespace strata::ui {
 
 class Dashboard;
 class EditorModel;
+class TrainingSession;
 
 class TrainedModelTracker : public QObject {
     Q_OBJECT
@@ -40,6 +41,9 @@ signals:
 private:
     void onStarted();
     void onFinished(const QString& how);
+    Preprocessing runPreprocessing(const TrainingSession& session) const;
+    template <class Session>
+    Preprocessing runPreprocessingOf(const Session& session) const;
 
     EditorModel* m_editor;
     Dashboard* m_dashboard;
