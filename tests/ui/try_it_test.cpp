@@ -220,3 +220,42 @@ TEST_F(TryIt, WithoutAModelThePanelSaysHowToGetOne) {
 
 }  // namespace
 }  // namespace strata::ui
+
+namespace strata::ui {
+namespace {
+
+TEST_F(TryIt, TokenModelsTakeTypedTextAndRegressionsShowRawOutputs) {
+    auto ok = window->openDocument(STRATA_SOURCE_DIR "/samples/reverse-transformer/reverse-transformer.strata.json");
+    ASSERT_TRUE(ok.ok()) << ok.message();
+    Dashboard* d = window->dashboard();
+    d->deviceBox()->setCurrentText("cpu");
+    QSignalSpy finished(d->session(), &TrainingSession::finished);
+    ASSERT_TRUE(d->train(20)) << d->messageLabel()->text().toStdString();
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 240000);
+    ASSERT_TRUE(panel()->hasModel());
+    EXPECT_TRUE(panel()->sources()->isTabEnabled(3));   // Text
+    EXPECT_FALSE(panel()->sources()->isTabEnabled(2));  // no drawing for token models
+    ASSERT_TRUE(panel()->runText("3 1 4 1 5 9 2 6 5 3 5 8 9 7 9 3").ok());
+    EXPECT_EQ(panel()->lastInput(),
+              (std::vector<float>{3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3}));
+    EXPECT_EQ(panel()->results().size(), 5u);
+    auto bad = panel()->runText("3 1 banana");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.message().find("\"banana\" is not in the model's vocabulary"), std::string::npos);
+
+    ok = window->openDocument(STRATA_SOURCE_DIR "/samples/mlp-regression/mlp-regression.strata.json");
+    ASSERT_TRUE(ok.ok()) << ok.message();
+    EXPECT_FALSE(panel()->hasModel());  // a new document: the transformer is gone
+    d->deviceBox()->setCurrentText("cpu");
+    ASSERT_TRUE(d->train(20)) << d->messageLabel()->text().toStdString();
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 240000);
+    ASSERT_TRUE(panel()->hasModel());
+    ASSERT_TRUE(panel()->runValidationSample(0).ok());
+    ASSERT_EQ(panel()->runner()->kind(), ModelRunner::OutputKind::Raw);
+    EXPECT_EQ(panel()->results().size(), 10u);  // every output, in order
+    EXPECT_EQ(panel()->results()[3].index, 3);
+    EXPECT_EQ(panel()->results()[3].value, panel()->runner()->lastLogits()[3]);
+}
+
+}  // namespace
+}  // namespace strata::ui
