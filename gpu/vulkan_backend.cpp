@@ -8,6 +8,7 @@
 #include "core/engine/cpu_backend.h"
 #include "gpu/layer_kernels.h"
 #include "gpu/ops/gather.h"
+#include "gpu/ops/metrics.h"
 #include "gpu/ops/optimizer.h"
 #include "gpu/ops/reduce.h"
 #include "gpu/vk_check.h"
@@ -69,8 +70,7 @@ Result<void> VulkanBackend::prepare(const Program& program) {
     STRATA_TRY(make(program.trainableFloats, false, "the gradients", m_grads));
     STRATA_TRY(make(stateFloats, false, "the optimizer state", m_state));
     STRATA_TRY(make(program.activationFloats, false, "the activations", m_activations));
-    const uint64_t align = m_device->bindingAlignment();
-    const uint64_t stepBytes = align * (1 + program.forward.size()) + align;
+    const uint64_t stepBytes = seedOffset(program.forward.size());
     STRATA_TRY(make(int64_t(stepBytes / 4), true, "the step values", m_step));
     std::memset(m_step->mapped(), 0, m_step->size());
     if (!m_scratch) STRATA_TRY(make(int64_t(4) << 20, false, "the scratch space", m_scratch));
@@ -125,11 +125,10 @@ void VulkanBackend::writeStepValues(const StepValues& values) {
     header.seedLo = uint32_t(values.seed);
     header.seedHi = uint32_t(values.seed >> 32);
     std::memcpy(base, &header, sizeof header);  // skip, loss and normSquared start at 0
-    const uint64_t align = m_device->bindingAlignment();
     for (size_t i = 0; i < m_program->forward.size(); ++i) {
         const uint64_t s = opSeed(values.seed, m_program->forward[i].node);
         const uint32_t words[2] = {uint32_t(s), uint32_t(s >> 32)};
-        std::memcpy(base + align * (1 + i), words, sizeof words);
+        std::memcpy(base + seedOffset(i), words, sizeof words);
     }
 }
 
@@ -176,7 +175,6 @@ Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
 Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, size_t begin,
                                           size_t end) {
     const Program& p = *m_program;
-    const uint64_t align = m_device->bindingAlignment();
     for (size_t i = begin; i < end; ++i) {
         const ProgramOp& op = p.forward[i];
         const GpuLayerKernels* k = findGpuKernels(op.spec->id);
@@ -188,7 +186,7 @@ Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, s
                        .params = op.params,
                        .name = op.name,
                        .training = mode == Mode::Train,
-                       .seed = {m_step->handle(), align * (1 + i), 8}};
+                       .seed = {m_step->handle(), seedOffset(i), 8}};
         auto tensor = [&](TensorId id) {
             if (!id.valid()) return GpuTensor{};
             return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
@@ -208,7 +206,6 @@ Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, s
 
 Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begin, size_t end) {
     const Program& p = *m_program;
-    const uint64_t align = m_device->bindingAlignment();
     if (begin == 0) {
         if (p.trainableFloats > 0) {
             STRATA_TRY(rec.fill(arenaRange(Arena::Gradients), 0, "zero the gradients"));
@@ -231,7 +228,7 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
                        .params = op.params,
                        .name = op.name,
                        .training = true,
-                       .seed = {m_step->handle(), align * (1 + size_t(op.forwardIndex)), 8}};
+                       .seed = {m_step->handle(), seedOffset(size_t(op.forwardIndex)), 8}};
         auto tensor = [&](TensorId id) {
             if (!id.valid()) return GpuTensor{};
             return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
@@ -250,6 +247,11 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
         if (auto r = k->backward(c); !r) return fail(op.name + " backward: " + r.message());
     }
     return {};
+}
+
+uint64_t VulkanBackend::seedOffset(size_t forwardOp) const {
+    const uint64_t align = m_device->bindingAlignment();
+    return alignUp(sizeof(shader::StepValues), align) + align * forwardOp;
 }
 
 BufferRange VulkanBackend::stepHeader() const {
@@ -278,6 +280,31 @@ Result<void> VulkanBackend::recordClip(Recorder& rec, float clipTo) {
     if (m_program->trainableFloats == 0) return {};
     return ops::recordClipScale(rec, arenaRange(Arena::Gradients),
                                 stepField(offsetof(shader::StepValues, normSquared)), clipTo);
+}
+
+bool VulkanBackend::classifies() const {
+    return m_program->lossOp >= 0 &&
+           m_program->forward[size_t(m_program->lossOp)].spec->id == "cross_entropy";
+}
+
+Result<void> VulkanBackend::recordAccuracy(Recorder& rec, int64_t n) {
+    if (!classifies()) return {};
+    const ProgramOp& op = m_program->forward[size_t(m_program->lossOp)];
+    const ProgramTensor& logits = m_program->tensor(op.inputs[0]);
+    const uint32_t classes = uint32_t(logits.shape[-1]);
+    const uint32_t rows = uint32_t(logits.numelAt(n) / classes);
+    m_scratchUsed = 0;
+    auto predictions = scratch(rows, "the step's predictions");
+    if (!predictions) return predictions.error();
+    return ops::recordArgmaxAccuracy(
+        rec, {.rows = rows,
+              .classes = classes,
+              .ignoreIndex = int32_t(getInt(op.params, "ignore_index")),
+              .logits = rangeOf(op.inputs[0], n),
+              .targets = rangeOf(op.inputs[1], n),
+              .predictions = *predictions,
+              .correct = stepField(offsetof(shader::StepValues, correct)),
+              .counted = stepField(offsetof(shader::StepValues, counted))});
 }
 
 Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
@@ -453,12 +480,18 @@ Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
         STRATA_TRY(recordNorm(rec));
         STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader()));
         if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
+        STRATA_TRY(recordAccuracy(rec, n));
         return recordOptimizer(rec);
     }));
     const shader::StepValues& out = stepResults();
-    return StepResult{.loss = out.loss,
-                      .gradNorm = std::sqrt(out.normSquared),
-                      .applied = out.skip == 0};
+    StepResult r{.loss = out.loss,
+                 .gradNorm = std::sqrt(out.normSquared),
+                 .applied = out.skip == 0};
+    if (classifies()) {
+        r.correct = int64_t(out.correct);
+        r.counted = int64_t(out.counted);
+    }
+    return r;
 }
 
 Result<bool> VulkanBackend::makeResident(int set, const std::string& field,

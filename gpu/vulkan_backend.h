@@ -71,8 +71,12 @@ private:
     Result<void> recordNorm(Recorder& rec);
     Result<void> recordClip(Recorder& rec, float clipTo);
     Result<void> recordOptimizer(Recorder& rec);
+    bool classifies() const;  // the loss is cross_entropy: the step counts correct predictions
+    Result<void> recordAccuracy(Recorder& rec, int64_t n);
     Result<BufferRange> scratch(uint64_t floats, const std::string& what);
     BufferRange stepHeader() const;
+    // Where forward op i's seed sits in the step buffer, past the header (binding-aligned).
+    uint64_t seedOffset(size_t forwardOp) const;
     BufferRange stepField(size_t byteOffset) const;
     const shader::StepValues& stepResults() const;  // what the last submission left there
 

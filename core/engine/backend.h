@@ -44,6 +44,11 @@ struct StepResult {
     float loss = 0.0f;
     float gradNorm = 0.0f;  // before clipping
     bool applied = false;   // false when loss or norm was not finite and nothing was updated
+    // A cross_entropy model's correct predictions among the counted targets of this step, when
+    // the backend measured them on the device (else correct < 0 and the Trainer counts them from
+    // the downloaded logits).
+    int64_t correct = -1;
+    int64_t counted = 0;
 };
 
 struct OpTiming {

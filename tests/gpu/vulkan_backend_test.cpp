@@ -1,6 +1,7 @@
 // The Vulkan backend over whole compiled programs: the same results as the CPU backend, a step
 // recorded once and replayed, partial batches, and the sentences a person gets when a model does
 // not fit.
+#include <algorithm>
 #include <cmath>
 
 #include "core/engine/cpu_backend.h"
@@ -103,6 +104,17 @@ TrainRun train(Backend& b, const Program& p, int steps, float clip) {
         EXPECT_TRUE(r.ok()) << r.message();
         if (!r) break;
         EXPECT_TRUE(r->applied);
+        if (r->correct >= 0) {  // measured on the device: the same count as from the logits
+            const auto logits = b.download(*p.output("fc2"), n).value();  // (n, 1, 3)
+            int64_t correct = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                const float* row = &logits[size_t(i * 3)];
+                const int64_t arg = std::max_element(row, row + 3) - row;
+                correct += arg == int64_t(y[size_t(i)]);
+            }
+            EXPECT_EQ(r->correct, correct) << "step " << s;
+            EXPECT_EQ(r->counted, n);
+        }
         run.losses.push_back(r->loss);
         run.norms.push_back(r->gradNorm);
     }
