@@ -151,6 +151,28 @@ TEST_F(VulkanBackendTest, TwentyTrainingStepsAgreeWithTheCpuForEveryOptimizer) {
     }
 }
 
+TEST_F(VulkanBackendTest, DropoutMasksFollowTheStepSeedLikeTheCpu) {
+    // mlpGraph with dropout before the read-out: every replayed step must draw the CPU's mask.
+    Graph g = strata::test::mlpGraph(6, 24, 3);
+    {
+        GraphEdit e(g);
+        const NodeId act = g.nodeByName("act1")->id, fc2 = g.nodeByName("fc2")->id;
+        ASSERT_TRUE(e.disconnect(g.linkInto(fc2, "in")->id).ok());
+        NodeId drop = mustAdd(e, "dropout", "drop", {{"p", 0.3}});
+        mustConnect(e, act, "out", drop, "in");
+        mustConnect(e, drop, "out", fc2, "in");
+    }
+    auto p = compile(g, 16, {.optimizer = {.name = "sgd", .momentum = 0.9}});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu);
+    CpuBackend cpu;
+    const TrainRun a = train(*gpu, *p, 8, 0.0f);
+    const TrainRun b = train(cpu, *p, 8, 0.0f);
+    ASSERT_EQ(a.losses.size(), 8u);
+    EXPECT_LE(maxRelError(a.losses, b.losses), 1e-4f);
+}
+
 TEST_F(VulkanBackendTest, ANonFiniteStepKeepsTheLastGoodWeights) {
     auto p = compile(strata::test::mlpGraph(6, 8, 3), 4, {.optimizer = {.name = "adam"}});
     ASSERT_TRUE(p.ok()) << p.message();
