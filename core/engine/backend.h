@@ -125,6 +125,13 @@ public:
     virtual void resetTimings() {}
 };
 
+// The input tensors a batch of `field` goes to, once n is checked against the compiled batch and
+// `count` against n samples of the field. Every backend's setInput starts here.
+Result<std::vector<TensorId>> inputTensorsFor(const Program& program, const std::string& field,
+                                              size_t count, int64_t n);
+// n samples fit the compiled batch (1 <= n <= program.batch).
+Result<void> checkBatch(const Program& program, int64_t n);
+
 // Device choice: "cpu"; "auto" (a registered GPU backend's own choice, else the CPU); any other
 // name ("vulkan", "vulkan:1", "lavapipe") goes to the registered factory. With "auto", the
 // STRATA_DEVICE environment variable, when set, is used instead.
