@@ -4,8 +4,11 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
+#include <QEvent>
 #include <cmath>
 #include <qcustomplot.h>
+
+#include "ui/training/plot_style.h"
 
 namespace strata::ui {
 
@@ -43,8 +46,60 @@ AttentionView::AttentionView(QWidget* parent) : QWidget(parent) {
     connect(m_head, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
 }
 
+void AttentionView::setTokens(const QStringList& tokens) {
+    m_tokens = tokens;
+    m_builtFor.clear();  // the axes carry the labels
+    rebuild();
+}
+
+void AttentionView::changeEvent(QEvent* e) {
+    QWidget::changeEvent(e);
+    if (e->type() == QEvent::PaletteChange) {
+        m_builtFor.clear();
+        rebuild();
+    }
+}
+
+void AttentionView::labelAxis(QCPAxis* axis, int64_t count) {
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    const bool tokens = m_tokens.size() == count;
+    // Every position while they fit; beyond that every k-th so the labels stay legible.
+    const int64_t every = std::max<int64_t>(1, (count + 31) / 32);
+    for (int64_t i = 0; i < count; i += every) {
+        ticker->addTick(double(i), tokens ? m_tokens[int(i)] : QString::number(i));
+    }
+    axis->setTicker(ticker);
+    axis->setSubTicks(false);
+    axis->setTickLabelFont(QFont(font().family(), count > 16 ? 6 : 8));
+    axis->grid()->setVisible(false);
+}
+
+QStringList AttentionView::keyLabels(int heatmap) const {
+    QStringList out;
+    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return out;
+    auto ticker = m_plot->axisRect(heatmap)->axis(QCPAxis::atBottom)->ticker().dynamicCast<QCPAxisTickerText>();
+    if (ticker) for (const QString& t : ticker->ticks()) out << t;
+    return out;
+}
+
+QStringList AttentionView::queryLabels(int heatmap) const {
+    QStringList out;
+    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return out;
+    auto ticker = m_plot->axisRect(heatmap)->axis(QCPAxis::atLeft)->ticker().dynamicCast<QCPAxisTickerText>();
+    if (ticker) for (const QString& t : ticker->ticks()) out << t;
+    return out;
+}
+
+Result<void> AttentionView::exportPng(const QString& path) {
+    if (!m_plot->savePng(path, std::max(600, m_plot->width()), std::max(400, m_plot->height()))) {
+        return fail(path.toStdString() + " cannot be written");
+    }
+    return {};
+}
+
 void AttentionView::clear() {
     m_snapshots.clear();
+    m_tokens.clear();
     m_layer->clear();
     m_caption->setText(tr("Attention maps appear once training runs a Transformer."));
     rebuild();
@@ -116,6 +171,7 @@ void AttentionView::rebuild() {
     if (shape != m_builtFor) {
         m_plot->clearPlottables();
         m_plot->plotLayout()->clear();
+        m_plot->setBackground(palette().color(QPalette::Base));
         const int columns = int(std::ceil(std::sqrt(double(heads.size()))));
         for (size_t i = 0; i < heads.size(); ++i) {
             auto* rect = new QCPAxisRect(m_plot);
@@ -126,6 +182,11 @@ void AttentionView::rebuild() {
             x->setLabel(tr("head %1").arg(heads[i] + 1));
             x->setRange(-0.5, double(s->keys) - 0.5);
             y->setRange(-0.5, double(s->queries) - 0.5);
+            styleAxis(x, palette());
+            styleAxis(y, palette());
+            rect->setBackground(palette().color(QPalette::Base));
+            labelAxis(x, s->keys);
+            labelAxis(y, s->queries);
             auto* map = new QCPColorMap(x, y);
             map->setGradient(QCPColorGradient::gpThermal);
             map->setInterpolate(false);
