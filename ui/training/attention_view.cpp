@@ -31,6 +31,7 @@ AttentionView::AttentionView(QWidget* parent) : QWidget(parent) {
     m_plot = new QCustomPlot;
     m_plot->setMinimumSize(200, 150);
     m_plot->plotLayout()->clear();
+    m_plot->setBackground(palette().color(QPalette::Base));
     layout->addWidget(m_plot, 1);
     connect(m_layer, &QComboBox::currentIndexChanged, this, [this] {
         const AttentionSnapshot* s = current();
@@ -52,42 +53,64 @@ void AttentionView::setTokens(const QStringList& tokens) {
     rebuild();
 }
 
+void AttentionView::resizeEvent(QResizeEvent* e) {
+    QWidget::resizeEvent(e);
+    m_builtFor.clear();  // label spacing follows the size
+    rebuild();
+}
+
 void AttentionView::changeEvent(QEvent* e) {
     QWidget::changeEvent(e);
     if (e->type() == QEvent::PaletteChange) {
+        m_plot->setBackground(palette().color(QPalette::Base));
         m_builtFor.clear();
         rebuild();
     }
 }
 
-void AttentionView::labelAxis(QCPAxis* axis, int64_t count) {
+void AttentionView::labelAxis(QCPAxis* axis, int64_t count, double pixels) {
     QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
     const bool tokens = m_tokens.size() == count;
     // Every position while they fit; beyond that every k-th so the labels stay legible.
-    const int64_t every = std::max<int64_t>(1, (count + 31) / 32);
+    const double spacing = axis->orientation() == Qt::Vertical ? 11.0 : 16.0;  // pixels a label
+    const int64_t every =
+        std::max<int64_t>(1, int64_t(std::ceil(double(count) * spacing / std::max(pixels, 1.0))));
     for (int64_t i = 0; i < count; i += every) {
         ticker->addTick(double(i), tokens ? m_tokens[int(i)] : QString::number(i));
     }
     axis->setTicker(ticker);
     axis->setSubTicks(false);
-    axis->setTickLabelFont(QFont(font().family(), count > 16 ? 6 : 8));
+    axis->setTickLabelFont(QFont(font().family(), 7));
     axis->grid()->setVisible(false);
 }
 
-QStringList AttentionView::keyLabels(int heatmap) const {
+namespace {
+// One entry per position, empty where the axis leaves the label out for lack of room.
+QStringList axisLabels(QCPAxis* axis, int count) {
     QStringList out;
-    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return out;
-    auto ticker = m_plot->axisRect(heatmap)->axis(QCPAxis::atBottom)->ticker().dynamicCast<QCPAxisTickerText>();
-    if (ticker) for (const QString& t : ticker->ticks()) out << t;
+    for (int i = 0; i < count; ++i) out << QString();
+    auto ticker = axis->ticker().dynamicCast<QCPAxisTickerText>();
+    if (!ticker) return out;
+    for (auto it = ticker->ticks().constBegin(); it != ticker->ticks().constEnd(); ++it) {
+        const int i = int(std::lround(it.key()));
+        if (i >= 0 && i < count) out[i] = it.value();
+    }
     return out;
+}
+}  // namespace
+
+QStringList AttentionView::keyLabels(int heatmap) const {
+    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return {};
+    auto* map = qobject_cast<QCPColorMap*>(m_plot->plottable(heatmap));
+    if (!map) return {};
+    return axisLabels(m_plot->axisRect(heatmap)->axis(QCPAxis::atBottom), map->data()->keySize());
 }
 
 QStringList AttentionView::queryLabels(int heatmap) const {
-    QStringList out;
-    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return out;
-    auto ticker = m_plot->axisRect(heatmap)->axis(QCPAxis::atLeft)->ticker().dynamicCast<QCPAxisTickerText>();
-    if (ticker) for (const QString& t : ticker->ticks()) out << t;
-    return out;
+    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return {};
+    auto* map = qobject_cast<QCPColorMap*>(m_plot->plottable(heatmap));
+    if (!map) return {};
+    return axisLabels(m_plot->axisRect(heatmap)->axis(QCPAxis::atLeft), map->data()->valueSize());
 }
 
 Result<void> AttentionView::exportPng(const QString& path) {
@@ -185,8 +208,10 @@ void AttentionView::rebuild() {
             styleAxis(x, palette());
             styleAxis(y, palette());
             rect->setBackground(palette().color(QPalette::Base));
-            labelAxis(x, s->keys);
-            labelAxis(y, s->queries);
+            // What each map gets of the plot, less its axis labels.
+            const int rows = int((heads.size() + size_t(columns) - 1) / size_t(columns));
+            labelAxis(x, s->keys, m_plot->width() / double(columns) - 40);
+            labelAxis(y, s->queries, m_plot->height() / double(rows) - 36);
             auto* map = new QCPColorMap(x, y);
             map->setGradient(QCPColorGradient::gpThermal);
             map->setInterpolate(false);

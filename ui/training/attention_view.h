@@ -28,7 +28,8 @@ public:
     void setTokens(const QStringList& tokens);
     void clear();
     Result<void> exportPng(const QString& path);
-    // The tick labels of heatmap i's key (bottom) axis.
+    // The labels along heatmap i's key (bottom) and query (left) axes, one per position; empty
+    // where a label is left out for lack of room.
     QStringList keyLabels(int heatmap) const;
     QStringList queryLabels(int heatmap) const;
 
@@ -39,10 +40,11 @@ public:
 
 protected:
     void changeEvent(QEvent* e) override;
+    void resizeEvent(QResizeEvent* e) override;
 
 private:
     void rebuild();
-    void labelAxis(QCPAxis* axis, int64_t count);
+    void labelAxis(QCPAxis* axis, int64_t count, double pixels);
     const AttentionSnapshot* current() const;
 
     std::vector<AttentionSnapshot> m_snapshots;

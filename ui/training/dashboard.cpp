@@ -203,8 +203,6 @@ Dashboard::Dashboard(EditorModel* model, std::function<QString()> documentDir, Q
     m_tabs->addTab(m_confusion, tr("Confusion"));
     m_attention = new AttentionView;
     m_tabs->addTab(m_attention, tr("Attention"));
-    m_loss->accuracyPlot()->show();
-    m_loss->learningRatePlot()->show();
 
     auto* split = new QSplitter(Qt::Horizontal);
     split->addWidget(lossPane);

@@ -154,6 +154,11 @@ void LossPlot::applyPalette() {
         h.label->setBrush(bg);
         h.label->setPen(QPen(mixColor(p.color(QPalette::Base), p.color(QPalette::Text), 0.4)));
     }
+    // The best-epoch label stays legible over the curves.
+    QColor under = p.color(QPalette::Base);
+    under.setAlpha(210);
+    m_bestText->setBrush(under);
+    m_bestText->setPadding(QMargins(3, 1, 3, 1));
     for (QCustomPlot* plot : {m_plot, m_accuracy, m_lr}) plot->replot(QCustomPlot::rpQueuedReplot);
 }
 
@@ -432,6 +437,11 @@ void LossPlot::refresh() {
     };
     fit(m_plot, true);
     fit(m_lr, true);
+    // The best-epoch label reads towards the inside of the plot.
+    const bool rightHalf = m_bestMarker->position->key() > m_plot->xAxis->range().center();
+    m_bestText->setPositionAlignment((rightHalf ? Qt::AlignRight : Qt::AlignLeft) |
+                                     Qt::AlignBottom);
+    m_bestText->position->setCoords(rightHalf ? -4 : 4, -10);
     bool ok = false;
     QCPRange epochs = trainAccuracyGraph()->getKeyRange(ok);
     double lastEpoch = ok ? epochs.upper : 1;
