@@ -95,7 +95,7 @@ TEST(TrainerForTheStudio, WritesACheckpointOnRequest) {
     auto after = readCheckpoint(dir / "after.ckpt");
     ASSERT_TRUE(after.ok()) << after.message();
     EXPECT_GE(after->step, paused->step);
-    EXPECT_FALSE(t.requestCheckpoint(dir / "missing" / "x.ckpt").ok());
+    EXPECT_FALSE(t.requestCheckpoint(dir / "paused.ckpt" / "x.ckpt").ok());  // under a file
     int saved = 0;
     for (const auto& e : t.takeEvents()) saved += e.kind == TrainerEvent::Kind::Checkpoint;
     EXPECT_EQ(saved, 3);

@@ -291,6 +291,28 @@ TEST_F(Training, PauseResumeStopAndCheckpointWhilePaused) {
     QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 30000);
 }
 
+TEST_F(Training, ADivergingRunPausesWithTheRemedyAndKeepsTheGraph) {
+    open("mlp-regression");
+    const size_t nodes = window->model()->graph().nodes().size();
+    dashboard()->optimizerBox()->setCurrentText("sgd");
+    dashboard()->learningRateBox()->setValue(10);  // far too high: the loss overflows
+    dashboard()->momentumBox()->setValue(0.9);
+    dashboard()->epochsBox()->setValue(20);
+    QSignalSpy problems(dashboard()->session(), &TrainingSession::problem);
+    ASSERT_TRUE(dashboard()->train()) << dashboard()->messageLabel()->text().toStdString();
+    QTRY_VERIFY_WITH_TIMEOUT(problems.count() >= 1, 30000);
+    EXPECT_TRUE(dashboard()->session()->isPaused());
+    EXPECT_TRUE(dashboard()->session()->isRunning());
+    EXPECT_FALSE(dashboard()->messageLabel()->isHidden());
+    const QString text = dashboard()->messageLabel()->text();
+    EXPECT_TRUE(text.contains("learning rate")) << text.toStdString();
+    // The weights of the last good step are there; the graph is untouched.
+    EXPECT_FALSE(dashboard()->session()->weights().empty());
+    EXPECT_EQ(window->model()->graph().nodes().size(), nodes);
+    QTest::mouseClick(dashboard()->stopButton(), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(!dashboard()->session()->isRunning(), 10000);
+}
+
 TEST_F(Training, AFailedStartIsShownInTheDashboard) {
     window->startDocument(Document{});  // no dataset bound
     QTest::mouseClick(dashboard()->trainButton(), Qt::LeftButton);
@@ -401,7 +423,7 @@ TEST_F(Training, DashboardScreenshot) {
     LossPlot* loss = dashboard()->lossPlot();
     loss->plot()->replot();
     const auto ema = loss->emaGraph()->data();
-    const auto point = ema->at(ema->size() * 2 / 3);
+    const auto point = ema->at(ema->size() / 3);
     loss->hoverAt(loss->plot(),
                   loss->emaGraph()->coordsToPixels(point->key, point->value).toPoint());
     loss->plot()->replot();

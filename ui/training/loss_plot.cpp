@@ -61,6 +61,8 @@ LossPlot::LossPlot(QWidget* parent)
         p->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
         // Earlier runs are drawn beneath the current one.
         p->addLayer("earlier", p->layer("main"), QCustomPlot::limBelow);
+        // Markers and hover labels above every curve.
+        p->addLayer("marks", p->layer("main"), QCustomPlot::limAbove);
     }
 
     m_plot->xAxis->setLabel(tr("step"));
@@ -103,6 +105,8 @@ LossPlot::LossPlot(QWidget* parent)
     m_bestText->setColor(kBest);
     m_bestText->setFont(QFont(font().family(), 8, QFont::Bold));
     m_bestText->setVisible(false);
+    m_bestMarker->setLayer("marks");
+    m_bestText->setLayer("marks");
 
     setUpHover(m_plot, tr("step"));
     setUpHover(m_accuracy, tr("epoch"));
@@ -138,6 +142,8 @@ void LossPlot::setUpHover(QCustomPlot* plot, const QString& keyName) {
     h.label->setFont(QFont(font().family(), 8));
     h.label->setVisible(false);
     h.label->setSelectable(false);
+    h.tracer->setLayer("marks");
+    h.label->setLayer("marks");
     m_hover[plot] = h;
 }
 
@@ -294,6 +300,7 @@ void LossPlot::startRun() {
     m_steps.clear();
     m_emaValues.clear();
     m_epochs.clear();
+    m_ranges.clear();
     m_haveEma = false;
     m_best = -1;
     updateBest();
@@ -370,6 +377,7 @@ void LossPlot::setSmoothing(double alpha) {
 }
 
 void LossPlot::recomputeEma() {
+    m_ranges.erase(emaGraph());
     emaGraph()->data()->clear();
     m_haveEma = false;
     for (int i = 0; i < m_steps.size(); ++i) {
@@ -399,39 +407,52 @@ void LossPlot::setLogScale(bool on) {
     refresh();
 }
 
+const LossPlot::Ranges& LossPlot::rangesOf(QCPGraph* g) {
+    Ranges& r = m_ranges[g];
+    const auto data = g->data();
+    if (data->size() < r.count) r = Ranges{};
+    for (auto it = data->constBegin() + r.count; it != data->constEnd(); ++it) {
+        if (!std::isfinite(it->key) || !std::isfinite(it->value)) continue;
+        r.keyLo = r.any ? std::min(r.keyLo, it->key) : it->key;
+        r.keyHi = r.any ? std::max(r.keyHi, it->key) : it->key;
+        r.lo = r.any ? std::min(r.lo, it->value) : it->value;
+        r.hi = r.any ? std::max(r.hi, it->value) : it->value;
+        r.any = true;
+        if (it->value > 0) {
+            r.posLo = r.anyPositive ? std::min(r.posLo, it->value) : it->value;
+            r.anyPositive = true;
+        }
+    }
+    r.count = data->size();
+    return r;
+}
+
 void LossPlot::refresh() {
     // Keys and values over every curve drawn, earlier runs included, so they compare.
     auto fit = [this](QCustomPlot* plot, bool fromZero) {
-        QCPRange keys, values;
+        double keyLo = 0, keyHi = 0, lo = 0, hi = 0;
         bool haveKeys = false, haveValues = false;
         for (int i = 0; i < plot->graphCount(); ++i) {
-            QCPGraph* g = plot->graph(i);
-            bool ok = false;
-            QCPRange k = g->getKeyRange(ok);
-            if (ok) {
-                if (haveKeys) keys.expand(k);
-                else keys = k;
-                haveKeys = true;
-            }
+            const Ranges& r = rangesOf(plot->graph(i));
+            if (!r.any) continue;
+            keyLo = haveKeys ? std::min(keyLo, r.keyLo) : r.keyLo;
+            keyHi = haveKeys ? std::max(keyHi, r.keyHi) : r.keyHi;
+            haveKeys = true;
             // Log axes need positive values: only those count for the range.
-            const QCP::SignDomain sign = m_log ? QCP::sdPositive : QCP::sdBoth;
-            QCPRange v = g->getValueRange(ok, sign, QCPRange());
-            if (ok) {
-                if (haveValues) values.expand(v);
-                else values = v;
-                haveValues = true;
-            }
+            if (m_log && !r.anyPositive) continue;
+            const double vLo = m_log ? r.posLo : r.lo;
+            lo = haveValues ? std::min(lo, vLo) : vLo;
+            hi = haveValues ? std::max(hi, r.hi) : r.hi;
+            haveValues = true;
         }
-        if (haveKeys) plot->xAxis->setRange(keys.lower, std::max(keys.upper, keys.lower + 1));
+        if (haveKeys) plot->xAxis->setRange(keyLo, std::max(keyHi, keyLo + 1));
         if (haveValues) {
             if (m_log) {
-                values.lower = std::max(values.lower, 1e-9);
-                plot->yAxis->setRange(values.lower * 0.8,
-                                      std::max(values.upper, values.lower) * 1.25);
+                lo = std::max(lo, 1e-9);
+                plot->yAxis->setRange(lo * 0.8, std::max(hi, lo) * 1.25);
             } else {
-                const double pad = std::max(1e-9, (values.upper - values.lower) * 0.08);
-                plot->yAxis->setRange(fromZero ? std::min(0.0, values.lower) : values.lower - pad,
-                                      values.upper + pad);
+                const double pad = std::max(1e-9, (hi - lo) * 0.08);
+                plot->yAxis->setRange(fromZero ? std::min(0.0, lo) : lo - pad, hi + pad);
             }
         }
     };

@@ -95,6 +95,16 @@ private:
     QCustomPlot* m_accuracy;
     QCustomPlot* m_lr;
     std::map<QCustomPlot*, Hover> m_hover;
+    // Key and value ranges per graph, extended by the points appended since the last refresh so
+    // that a long run does not rescan every point ~30 times a second. Cleared when data is
+    // replaced rather than appended (smoothing, a new run).
+    struct Ranges {
+        int count = 0;
+        double keyLo = 0, keyHi = 0, lo = 0, hi = 0, posLo = 0;  // posLo: the lowest value > 0
+        bool any = false, anyPositive = false;
+    };
+    const Ranges& rangesOf(QCPGraph* g);
+    std::map<QCPGraph*, Ranges> m_ranges;
     QString m_hoverText;
     QCPItemTracer* m_bestMarker = nullptr;
     QCPItemText* m_bestText = nullptr;
