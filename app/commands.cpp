@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#ifdef HAVE_STRATA_GPU
+#include "gpu/vulkan_backend.h"
+#endif
 
 namespace strata::app {
 
@@ -10,6 +13,7 @@ int cmdLayers(const Args& args);
 int cmdValidate(const Args& args);
 int cmdInfo(const Args& args);
 int cmdTrain(const Args& args);
+int cmdPredict(const Args& args);
 int cmdDevices(const Args& args);
 int cmdBench(const Args& args);
 
@@ -24,6 +28,10 @@ const std::vector<Command>& commands() {
          "train the graph on its data; --epochs --batch-size --lr --optimizer --device --seed "
          "--out --checkpoint-dir --resume --json",
          cmdTrain},
+        {"predict", "predict MODEL [options]",
+         "run an exported model on its validation data or --input FILE; --out --device "
+         "--batch-size --limit",
+         cmdPredict},
         {"devices", "devices [--device D]", "list Vulkan devices and the CPU backend; which one "
          "auto picks", cmdDevices},
         {"bench", "bench --kernels | --ui",
@@ -83,6 +91,9 @@ int usageError(const std::string& message) {
 }
 
 int run(int argc, char** argv) {
+#ifdef HAVE_STRATA_GPU
+    gpu::registerVulkanBackend();  // --device vulkan|vulkan:N|auto reach the Vulkan engine
+#endif
     Args args(argv + 1, argv + argc);
     if (args.empty() || (args.size() == 1 && args[0].ends_with(".json"))) {
         return runStudio(argc, argv);

@@ -10,9 +10,10 @@ void registerDenseGpuKernels();       // linear, flatten, reshape, dropout, add,
 void registerActivationGpuKernels();  // relu, leaky_relu, gelu, sigmoid, tanh, softmax
 void registerLossGpuKernels();        // cross_entropy, mse, bce_with_logits
 void registerConvGpuKernels();        // conv2d, max/avg/global-avg pooling
-void registerNormGpuKernels();        // batch_norm, layer_norm
+void registerNormGpuKernels();        // batch_norm
 void registerRecurrentGpuKernels();   // embedding, rnn, lstm, gru
-void registerAttentionGpuKernels();   // positional_encoding, mha, transformer_encoder_layer
+void registerAttentionGpuKernels();   // layer_norm, positional_encoding, mha,
+                                      // transformer_encoder_layer
 
 namespace {
 

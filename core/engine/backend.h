@@ -98,6 +98,23 @@ public:
     // Forward, backward, clipping and update as one step; see the class comment.
     virtual Result<StepResult> trainStep(const StepValues& values);
 
+    // Datasets resident in device memory, so that a step uploads at most its row indices. A
+    // backend that keeps data resident says so; the Trainer then hands it whole fields of a
+    // dataset (`set`: 0 training, 1 validation; rows of the field's sample size) and selects each
+    // batch by index. makeResident returns false when a field does not fit (the Trainer falls
+    // back to setInput for that set).
+    virtual bool keepsDataResident() const { return false; }
+    virtual Result<bool> makeResident(int set, const std::string& field,
+                                      std::span<const float> rows, int64_t count) {
+        (void)set, (void)field, (void)rows, (void)count;
+        return false;
+    }
+    // Gathers rows `indices` of resident set `set` into every input bound to its fields.
+    virtual Result<void> selectRows(int set, std::span<const int64_t> indices) {
+        (void)set, (void)indices;
+        return fail("this backend keeps no data resident");
+    }
+
     // Cumulative time per op since the last reset; empty when the backend does not measure.
     virtual std::vector<OpTiming> timings() const { return {}; }
     virtual void resetTimings() {}

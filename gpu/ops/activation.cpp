@@ -13,8 +13,8 @@ using shader::EltwisePush;
 constexpr VkDescriptorType kStorage = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 const KernelLayout kFwd{"activation_fwd", {kStorage, kStorage}, sizeof(EltwisePush)};
 const KernelLayout kBwd{"activation_bwd", {kStorage, kStorage, kStorage}, sizeof(EltwisePush)};
-const KernelLayout kDropFwd{"dropout_fwd", {kStorage, kStorage}, sizeof(EltwisePush)};
-const KernelLayout kDropBwd{"dropout_bwd", {kStorage, kStorage}, sizeof(EltwisePush)};
+const KernelLayout kDropFwd{"dropout_fwd", {kStorage, kStorage, kStorage}, sizeof(EltwisePush)};
+const KernelLayout kDropBwd{"dropout_bwd", {kStorage, kStorage, kStorage}, sizeof(EltwisePush)};
 
 const char* actName(Activation a) {
     switch (a) {
@@ -36,8 +36,10 @@ struct Operand {
 };
 
 // One elementwise kernel over same-length tensors, split into chunks whose bindings fit.
+// `extra`, when present, is bound whole after the operands in every chunk (dropout's seed).
 Result<void> eltwise(Recorder& rec, const KernelLayout& kernel, const EltwisePush& base,
-                     const std::vector<Operand>& operands, const std::string& label) {
+                     const std::vector<Operand>& operands, const std::string& label,
+                     const Operand* extra = nullptr) {
     const Device& dev = rec.device();
     const uint64_t n = operands[0].range.floats();
     for (const auto& o : operands) {
@@ -48,6 +50,12 @@ Result<void> eltwise(Recorder& rec, const KernelLayout& kernel, const EltwisePus
     }
     uint64_t slack = 0;
     for (const auto& o : operands) slack = std::max(slack, slackOf(dev, {o.range}));
+    BoundFloats extraBound;
+    if (extra) {
+        auto bound = bindFloats(dev, extra->range, label.c_str());
+        if (!bound) return bound.error();
+        extraBound = *bound;
+    }
     return forEachChunk(dev, n, slack, [&](uint64_t first, uint64_t count) -> Result<void> {
         EltwisePush push = base;
         std::vector<Binding> bindings;
@@ -57,6 +65,10 @@ Result<void> eltwise(Recorder& rec, const KernelLayout& kernel, const EltwisePus
             if (!bound) return bound.error();
             bindings.push_back({bound->range, o.access, part});
             push.*o.offset = bound->offset;
+        }
+        if (extra) {
+            bindings.push_back({extraBound.range, extra->access, extra->range});
+            push.*extra->offset = extraBound.offset;
         }
         push.n = uint32_t(count);
         push.indexBase = uint32_t(first);
@@ -72,12 +84,17 @@ EltwisePush pushFor(Activation act, float param) {
     return p;
 }
 
-EltwisePush pushForDropout(float p, uint64_t seed) {
+EltwisePush pushForDropout(float p) {
     EltwisePush push{};
     push.param = p;
-    push.seedLo = uint32_t(seed);
-    push.seedHi = uint32_t(seed >> 32);
     return push;
+}
+
+Result<Operand> seedOperand(const BufferRange& seed, const char* label) {
+    if (seed.size != 8) {
+        return fail(std::string(label) + " needs its 8-byte seed (lo, hi) in device memory.");
+    }
+    return Operand{seed, Access::Read, &EltwisePush::offSeed};
 }
 
 }  // namespace
@@ -98,21 +115,25 @@ Result<void> recordActivationBwd(Recorder& rec, Activation act, float param, con
                    std::string(actName(act)) + "_bwd");
 }
 
-Result<void> recordDropoutFwd(Recorder& rec, float p, uint64_t seed, const BufferRange& x,
-                              const BufferRange& y) {
+Result<void> recordDropoutFwd(Recorder& rec, float p, const BufferRange& seed,
+                              const BufferRange& x, const BufferRange& y) {
     if (!(p >= 0.0f && p < 1.0f)) return fail("dropout p must be in [0, 1).");
-    return eltwise(rec, kDropFwd, pushForDropout(p, seed),
+    auto s = seedOperand(seed, "dropout_fwd");
+    if (!s) return s.error();
+    return eltwise(rec, kDropFwd, pushForDropout(p),
                    {{x, Access::Read, &EltwisePush::offX}, {y, Access::Write, &EltwisePush::offY}},
-                   "dropout_fwd");
+                   "dropout_fwd", &*s);
 }
 
-Result<void> recordDropoutBwd(Recorder& rec, float p, uint64_t seed, const BufferRange& dy,
-                              const BufferRange& dx) {
+Result<void> recordDropoutBwd(Recorder& rec, float p, const BufferRange& seed,
+                              const BufferRange& dy, const BufferRange& dx) {
     if (!(p >= 0.0f && p < 1.0f)) return fail("dropout p must be in [0, 1).");
-    return eltwise(rec, kDropBwd, pushForDropout(p, seed),
+    auto s = seedOperand(seed, "dropout_bwd");
+    if (!s) return s.error();
+    return eltwise(rec, kDropBwd, pushForDropout(p),
                    {{dy, Access::Read, &EltwisePush::offY},
                     {dx, Access::ReadWrite, &EltwisePush::offDx}},
-                   "dropout_bwd");
+                   "dropout_bwd", &*s);
 }
 
 }  // namespace strata::gpu::ops

@@ -23,11 +23,14 @@ Result<void> recordActivationFwd(Recorder& rec, Activation act, float param, con
 // dx += dy * act'(x).  // (n) each
 Result<void> recordActivationBwd(Recorder& rec, Activation act, float param, const BufferRange& x,
                                  const BufferRange& dy, const BufferRange& dx);
+// Dropout reads its seed from `seed`: 8 bytes holding the 64-bit seed as (lo, hi) words, which
+// the backend rewrites before every replay (GpuOpContext::seed), so one recording draws a new
+// mask each step.
 // y = x / (1 - p) where cpu::uniform01(seed, i) >= p, else 0.  // (n)
-Result<void> recordDropoutFwd(Recorder& rec, float p, uint64_t seed, const BufferRange& x,
-                              const BufferRange& y);
+Result<void> recordDropoutFwd(Recorder& rec, float p, const BufferRange& seed,
+                              const BufferRange& x, const BufferRange& y);
 // dx += dy * mask / (1 - p), the mask regenerated from seed.  // (n)
-Result<void> recordDropoutBwd(Recorder& rec, float p, uint64_t seed, const BufferRange& dy,
-                              const BufferRange& dx);
+Result<void> recordDropoutBwd(Recorder& rec, float p, const BufferRange& seed,
+                              const BufferRange& dy, const BufferRange& dx);
 
 }  // namespace strata::gpu::ops

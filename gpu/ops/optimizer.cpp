@@ -16,7 +16,12 @@ const KernelLayout kSgd{"sgd_momentum", {kStorage, kStorage, kStorage, kStorage}
                         sizeof(OptimizerPush)};
 const KernelLayout kAdam{"adam", {kStorage, kStorage, kStorage, kStorage, kStorage},
                          sizeof(OptimizerPush)};
+const KernelLayout kRmsprop{"rmsprop", {kStorage, kStorage, kStorage, kStorage, kStorage, kStorage},
+                            sizeof(OptimizerPush)};
+const KernelLayout kGuard{"step_guard", {kStorage, kStorage}, sizeof(shader::StepGuardPush)};
 
+// An empty range is a state slot this configuration does not use: its binding is a placeholder
+// the kernel never touches.
 struct Operand {
     BufferRange range;
     Access access;
@@ -29,7 +34,7 @@ Result<void> update(Recorder& rec, const KernelLayout& kernel, const OptimizerPu
     const Device& dev = rec.device();
     const uint64_t n = operands[0].range.floats();
     for (const auto& o : operands) {
-        if (o.range.floats() != n) {
+        if (!o.range.empty() && o.range.floats() != n) {
             return fail(std::string(label) + ": parameters, gradients and state differ in size.");
         }
     }
@@ -44,6 +49,10 @@ Result<void> update(Recorder& rec, const KernelLayout& kernel, const OptimizerPu
         OptimizerPush push = base;
         std::vector<Binding> bindings;
         for (const auto& o : operands) {
+            if (o.range.empty()) {
+                bindings.push_back({bindings[0].range, Access::Unused, {}});
+                continue;
+            }
             const BufferRange part = o.range.floatsAt(first, count);
             auto bound = bindFloats(dev, part, label);
             if (!bound) return bound.error();
@@ -89,6 +98,44 @@ Result<void> recordAdamUpdate(Recorder& rec, const AdamSettings& s, const Buffer
                    {m1, Access::ReadWrite, &OptimizerPush::offState0},
                    {m2, Access::ReadWrite, &OptimizerPush::offState1}},
                   stepValues, "adam_update");
+}
+
+Result<void> recordRmspropUpdate(Recorder& rec, const RmspropSettings& s,
+                                 const BufferRange& params, const BufferRange& grads,
+                                 const BufferRange& squareAvg, const BufferRange& momentum,
+                                 const BufferRange& gradAvg, const BufferRange& stepValues) {
+    if (s.momentum > 0 && momentum.empty()) {
+        return fail("rmsprop_update: momentum needs its state buffer.");
+    }
+    if (s.centered && gradAvg.empty()) {
+        return fail("rmsprop_update: centered needs the gradient-average state buffer.");
+    }
+    OptimizerPush p{};
+    p.alpha = s.alpha;
+    p.eps = s.eps;
+    p.weightDecay = s.weightDecay;
+    p.momentum = s.momentum;
+    p.centered = s.centered ? 1 : 0;
+    return update(rec, kRmsprop, p,
+                  {{params, Access::ReadWrite, &OptimizerPush::offParam},
+                   {grads, Access::Read, &OptimizerPush::offGrad},
+                   {squareAvg, Access::ReadWrite, &OptimizerPush::offState0},
+                   {s.momentum > 0 ? momentum : BufferRange{}, Access::ReadWrite,
+                    &OptimizerPush::offState1},
+                   {s.centered ? gradAvg : BufferRange{}, Access::ReadWrite,
+                    &OptimizerPush::offState2}},
+                  stepValues, "rmsprop_update");
+}
+
+Result<void> recordStepGuard(Recorder& rec, const BufferRange& loss,
+                             const BufferRange& stepValues) {
+    auto bound = bindFloats(rec.device(), loss, "the loss");
+    if (!bound) return bound.error();
+    const BufferRange steps{stepValues.buffer, stepValues.offset, sizeof(StepValues)};
+    const Binding bindings[] = {{bound->range, Access::Read, loss},
+                                {steps, Access::ReadWrite, {}}};
+    const shader::StepGuardPush push{bound->offset};
+    return rec.dispatch(kGuard, {}, bindings, &push, {1, 1, 1}, "step guard");
 }
 
 }  // namespace strata::gpu::ops

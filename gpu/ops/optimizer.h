@@ -21,6 +21,16 @@ struct AdamSettings {
     bool decoupled = false;  // AdamW
 };
 
+// torch.optim.RMSprop. The CPU backend implements centered = false only; centered needs a third
+// state slot (the gradient average).
+struct RmspropSettings {
+    float alpha = 0.99f;
+    float eps = 1e-8f;
+    float weightDecay = 0.0f;
+    float momentum = 0.0f;
+    bool centered = false;
+};
+
 // params, grads, momentum: (n) each; stepValues: one StepValues.
 Result<void> recordSgdUpdate(Recorder& rec, const SgdSettings& s, const BufferRange& params,
                              const BufferRange& grads, const BufferRange& momentum,
@@ -29,5 +39,22 @@ Result<void> recordSgdUpdate(Recorder& rec, const SgdSettings& s, const BufferRa
 Result<void> recordAdamUpdate(Recorder& rec, const AdamSettings& s, const BufferRange& params,
                               const BufferRange& grads, const BufferRange& m1,
                               const BufferRange& m2, const BufferRange& stepValues);
+
+// params, grads, squareAvg: (n) each; momentum: (n) when s.momentum > 0, else empty; gradAvg:
+// (n) when s.centered, else empty; stepValues: one StepValues. The CPU's state layout
+// (core/train/optimizer.h) is squareAvg = slot 0, momentum = slot 1.
+Result<void> recordRmspropUpdate(Recorder& rec, const RmspropSettings& s,
+                                 const BufferRange& params, const BufferRange& grads,
+                                 const BufferRange& squareAvg, const BufferRange& momentum,
+                                 const BufferRange& gradAvg, const BufferRange& stepValues);
+
+}  // namespace strata::gpu::ops
+
+namespace strata::gpu::ops {
+
+// Copies the loss (one float) into stepValues.loss and sets stepValues.skip when it or
+// stepValues.normSquared is not finite; the updates above then leave everything unchanged.
+Result<void> recordStepGuard(Recorder& rec, const BufferRange& loss,
+                             const BufferRange& stepValues);
 
 }  // namespace strata::gpu::ops

@@ -1,8 +1,270 @@
-// Vulkan kernels of the recurrent family: embedding, rnn, lstm, gru.
+// Vulkan kernels of the recurrent family (core/layers/recurrent.cpp): embedding, rnn, lstm, gru,
+// with the CPU's aux layout (per layer the hidden sequence, then per direction the gates and the
+// lstm cell states / gru W_hn h + b_hn).
+//
+// A recurrent layer direction runs as: one GEMM for the input projections of all steps
+// (x W_ihᵀ + b_ih); per step a GEMM h_{t-1} W_hhᵀ + b_hh and one fused gate kernel. The state
+// h_t also goes to a time-major scratch buffer (T+1, N, H) because the GEMM reads packed rows.
+// Backward walks the steps in reverse with one fused gate-backward kernel and one GEMM
+// dh_{t-1} += dq W_hh per step; the weight, bias and input gradients are then one GEMM each over
+// all steps.
+#include <string>
+
 #include "gpu/layer_kernels.h"
+#include "gpu/ops/embedding.h"
+#include "gpu/ops/gemm.h"
+#include "gpu/ops/recurrent.h"
 
 namespace strata::gpu {
 
-void registerRecurrentGpuKernels() {}
+namespace {
+
+using ops::RnnCell;
+
+// ---- embedding ----
+
+Result<void> embedding_fwd(const GpuOpContext& c) {
+    const GpuTensor& w = c.weights[0];  // (num, dim)
+    return ops::recordEmbeddingFwd(c.rec, uint32_t(w.shape[0]), uint32_t(w.shape[1]),
+                                   c.inputs[0].range, w.range, c.outputs[0].range,
+                                   c.label("embedding_fwd"));
+}
+
+Result<void> embedding_bwd(const GpuOpContext& c) {
+    if (c.gradWeights.empty() || !c.gradWeights[0].present()) return {};
+    const GpuTensor& dw = c.gradWeights[0];  // (num, dim)
+    const GpuTensor& ids = c.inputs[0];      // (N, ...)
+    auto links = c.scratch(2 * uint64_t(ids.numel()), "embedding gradient links");
+    if (!links) return links.error();
+    return ops::recordEmbeddingBwd(c.rec, uint32_t(dw.shape[0]), uint32_t(dw.shape[1]),
+                                   ids.range, c.gradOutputs[0].range, dw.range, *links,
+                                   c.label("embedding_bwd"));
+}
+
+// ---- rnn, lstm, gru ----
+
+// Sizes and tensor indices of one recurrent node; mirrors RecurrentDims in the CPU file.
+struct Dims {
+    RnnCell cell = RnnCell::Rnn;
+    uint32_t batch = 0, steps = 0, features = 0, hidden = 0, layers = 1, dirs = 1, gates = 1;
+    bool bias = true, relu = false, lastOnly = false;
+
+    uint32_t inputSize(uint32_t k) const { return k == 0 ? features : hidden * dirs; }
+    uint32_t gateWidth() const { return gates * hidden; }
+    size_t weightIndex(uint32_t k, uint32_t dir) const {
+        return (k * dirs + dir) * (bias ? 4 : 2);  // weight_ih, weight_hh[, bias_ih, bias_hh]
+    }
+    size_t auxPerLayer() const { return 1 + dirs * (cell == RnnCell::Rnn ? 0 : 2); }
+    size_t hiddenAux(uint32_t k) const { return k * auxPerLayer(); }
+    size_t gateAux(uint32_t k, uint32_t dir) const { return k * auxPerLayer() + 1 + dir * 2; }
+    // The reverse direction walks the sequence backwards.
+    uint32_t timeAt(uint32_t dir, uint32_t s) const { return dir == 0 ? s : steps - 1 - s; }
+};
+
+Dims readDims(RnnCell cell, const GpuOpContext& c) {
+    Dims d;
+    d.cell = cell;
+    d.hidden = uint32_t(getInt(c.params, "hidden_size"));
+    d.layers = uint32_t(getInt(c.params, "num_layers"));
+    d.dirs = getBool(c.params, "bidirectional") ? 2 : 1;
+    d.gates = ops::gateCount(cell);
+    d.bias = getBool(c.params, "bias");
+    d.relu = cell == RnnCell::Rnn && getString(c.params, "nonlinearity") == "relu";
+    d.lastOnly = getString(c.params, "output") == "last";
+    const Shape& x = c.inputs[0].shape;  // (N, T, F)
+    d.batch = uint32_t(x[0]);
+    d.steps = uint32_t(x[1]);
+    d.features = uint32_t(x[2]);
+    return d;
+}
+
+ops::RnnStep stepOf(const Dims& d, uint32_t dir, uint32_t s) {
+    return {.cell = d.cell,
+            .batch = d.batch,
+            .steps = d.steps,
+            .hidden = d.hidden,
+            .seqWidth = d.hidden * d.dirs,
+            .dirOffset = dir * d.hidden,
+            .t = d.timeAt(dir, s),
+            .tPrev = s > 0 ? int32_t(d.timeAt(dir, s - 1)) : -1,
+            .relu = d.relu};
+}
+
+Result<BufferRange> scratchOf(const GpuOpContext& c, uint64_t floats, const std::string& what) {
+    return c.scratch(floats, c.name + " " + what);
+}
+
+Result<void> recurrent_fwd(RnnCell cell, const GpuOpContext& c) {
+    const Dims d = readDims(cell, c);
+    const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
+    const uint64_t NH = uint64_t(N) * H;
+    auto pre = scratchOf(c, uint64_t(N) * T * GH, "input projections");  // (N, T, GH)
+    if (!pre) return pre.error();
+    auto hh = scratchOf(c, uint64_t(N) * GH, "hidden projection");  // (N, GH)
+    if (!hh) return hh.error();
+    auto hs = scratchOf(c, (T + 1) * NH, "states");  // (T+1, N, H), hs[0] = 0
+    if (!hs) return hs.error();
+    for (uint32_t k = 0; k < d.layers; ++k) {
+        const BufferRange in = k == 0 ? c.inputs[0].range : c.aux[d.hiddenAux(k - 1)].range;
+        const bool top = k + 1 == d.layers;
+        for (uint32_t dir = 0; dir < d.dirs; ++dir) {
+            const size_t wi = d.weightIndex(k, dir);
+            ops::GemmArgs proj{.transB = true, .M = N * T, .N = GH, .K = d.inputSize(k),
+                               .a = in, .b = c.weights[wi].range, .c = *pre};
+            if (d.bias) proj.bias = c.weights[wi + 2].range;
+            if (auto r = ops::recordGemm(c.rec, proj); !r) return r;
+            if (auto r = c.rec.fill(hs->floatsAt(0, NH), 0, c.label("initial state")); !r) {
+                return r;
+            }
+            ops::RnnStepFwdTensors x{.pre = *pre, .hh = *hh, .seq = c.aux[d.hiddenAux(k)].range};
+            if (cell != RnnCell::Rnn) {
+                x.gates = c.aux[d.gateAux(k, dir)].range;
+                x.extra = c.aux[d.gateAux(k, dir) + 1].range;
+            }
+            for (uint32_t s = 0; s < T; ++s) {
+                ops::GemmArgs hid{.transB = true, .M = N, .N = GH, .K = H,
+                                  .a = hs->floatsAt(s * NH, NH), .b = c.weights[wi + 1].range,
+                                  .c = *hh};
+                if (d.bias) hid.bias = c.weights[wi + 3].range;
+                if (auto r = ops::recordGemm(c.rec, hid); !r) return r;
+                x.hs = hs->floatsAt(s * NH, 2 * NH);
+                x.y = {};
+                x.output = ops::RnnOutput::None;
+                if (top && (!d.lastOnly || s + 1 == T)) {
+                    x.y = c.outputs[0].range;
+                    x.output = d.lastOnly ? ops::RnnOutput::Last : ops::RnnOutput::Sequence;
+                }
+                if (auto r = ops::recordRnnStepFwd(c.rec, stepOf(d, dir, s), x,
+                                                   c.label("step " + std::to_string(s)));
+                    !r) {
+                    return r;
+                }
+            }
+        }
+    }
+    return {};
+}
+
+const GpuTensor* gradWeight(const GpuOpContext& c, size_t i) {
+    return i < c.gradWeights.size() && c.gradWeights[i].present() ? &c.gradWeights[i] : nullptr;
+}
+
+Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
+    const Dims d = readDims(cell, c);
+    const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
+    const uint32_t HD = H * d.dirs, NT = N * T;
+    const uint64_t NH = uint64_t(N) * H;
+    auto dxp = scratchOf(c, uint64_t(NT) * GH, "input projection gradient");  // (N, T, GH)
+    if (!dxp) return dxp.error();
+    auto dq = scratchOf(c, uint64_t(NT) * GH, "hidden projection gradient");  // (T, N, GH)
+    if (!dq) return dq.error();
+    auto hprev = scratchOf(c, T * NH, "previous states");  // (T, N, H)
+    if (!hprev) return hprev.error();
+    auto dh = scratchOf(c, (T + 1) * NH, "state gradients");  // (T+1, N, H)
+    if (!dh) return dh.error();
+    auto dc = scratchOf(c, NH, "cell state gradient");  // (N, H)
+    if (!dc) return dc.error();
+    BufferRange ones;  // (N*T) for the bias gradients' column sums
+    if (d.bias) {
+        auto o = scratchOf(c, NT, "a row of ones");
+        if (!o) return o.error();
+        ones = *o;
+        if (auto r = c.rec.fill(ones, 0x3f800000u, c.label("ones")); !r) return r;
+    }
+    BufferRange below[2];  // (N, T, H*dirs) gradients of the layers' inputs, alternating
+    for (uint32_t i = 0; i < 2 && i + 1 < d.layers; ++i) {
+        auto b = scratchOf(c, uint64_t(NT) * HD, "layer input gradient");
+        if (!b) return b.error();
+        below[i] = *b;
+    }
+
+    BufferRange dSeq = c.gradOutputs[0].range;  // (N, T, H*dirs) or (N, H*dirs)
+    bool lastOnly = d.lastOnly;
+    for (uint32_t k = d.layers; k-- > 0;) {
+        const BufferRange in = k == 0 ? c.inputs[0].range : c.aux[d.hiddenAux(k - 1)].range;
+        const uint32_t inK = d.inputSize(k);
+        BufferRange dIn;  // (N, T, in)
+        if (k == 0) {
+            if (!c.gradInputs.empty() && c.gradInputs[0].present()) dIn = c.gradInputs[0].range;
+        } else {
+            dIn = below[(k - 1) % 2];
+            if (auto r = c.rec.fill(dIn, 0, c.label("layer input gradient")); !r) return r;
+        }
+        for (uint32_t dir = 0; dir < d.dirs; ++dir) {
+            const size_t wi = d.weightIndex(k, dir);
+            if (auto r = c.rec.fill(dh->floatsAt(T * NH, NH), 0, c.label("final state grad"));
+                !r) {
+                return r;
+            }
+            ops::RnnStepBwdTensors x{.seq = c.aux[d.hiddenAux(k)].range, .dxp = *dxp};
+            if (cell != RnnCell::Rnn) {
+                x.gates = c.aux[d.gateAux(k, dir)].range;
+                x.extra = c.aux[d.gateAux(k, dir) + 1].range;
+            }
+            if (cell == RnnCell::Lstm) {
+                x.dc = *dc;
+                if (auto r = c.rec.fill(*dc, 0, c.label("final cell grad")); !r) return r;
+            }
+            for (uint32_t s = T; s-- > 0;) {
+                // With output = last only the final state (the first step here) gets dy.
+                x.dy = !lastOnly || s + 1 == T ? dSeq : BufferRange{};
+                x.dyMode = lastOnly ? ops::RnnGradIn::Last : ops::RnnGradIn::Sequence;
+                x.dh = dh->floatsAt(s * NH, 2 * NH);
+                x.dq = dq->floatsAt(uint64_t(s) * N * GH, uint64_t(N) * GH);
+                x.hPrev = hprev->floatsAt(s * NH, NH);
+                if (auto r = ops::recordRnnStepBwd(c.rec, stepOf(d, dir, s), x,
+                                                   c.label("step " + std::to_string(s) + " bwd"));
+                    !r) {
+                    return r;
+                }
+                if (s == 0) break;  // nothing flows into the zero initial state
+                ops::GemmArgs g{.M = N, .N = H, .K = GH, .beta = 1.0f, .a = x.dq,
+                                .b = c.weights[wi + 1].range, .c = dh->floatsAt(s * NH, NH)};
+                if (auto r = ops::recordGemm(c.rec, g); !r) return r;
+            }
+            // Over all steps at once: rows of dxp follow x (batch-major), rows of dq follow
+            // hprev (step-major).
+            if (const GpuTensor* g = gradWeight(c, wi)) {  // (GH, in) += dxpᵀ x
+                ops::GemmArgs a{.transA = true, .M = GH, .N = inK, .K = NT, .beta = 1.0f,
+                                .a = *dxp, .b = in, .c = g->range};
+                if (auto r = ops::recordGemm(c.rec, a); !r) return r;
+            }
+            if (const GpuTensor* g = gradWeight(c, wi + 1)) {  // (GH, H) += dqᵀ h_{t-1}
+                ops::GemmArgs a{.transA = true, .M = GH, .N = H, .K = NT, .beta = 1.0f,
+                                .a = *dq, .b = *hprev, .c = g->range};
+                if (auto r = ops::recordGemm(c.rec, a); !r) return r;
+            }
+            if (d.bias) {
+                for (size_t i : {wi + 2, wi + 3}) {
+                    const GpuTensor* g = gradWeight(c, i);  // (GH) += 1ᵀ dxp or 1ᵀ dq
+                    if (!g) continue;
+                    ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .beta = 1.0f, .a = ones,
+                                    .b = i == wi + 2 ? *dxp : *dq, .c = g->range};
+                    if (auto r = ops::recordGemm(c.rec, a); !r) return r;
+                }
+            }
+            if (!dIn.empty()) {  // (N*T, in) += dxp W_ih
+                ops::GemmArgs a{.M = NT, .N = inK, .K = GH, .beta = 1.0f, .a = *dxp,
+                                .b = c.weights[wi].range, .c = dIn};
+                if (auto r = ops::recordGemm(c.rec, a); !r) return r;
+            }
+        }
+        dSeq = dIn;
+        lastOnly = false;
+    }
+    return {};
+}
+
+}  // namespace
+
+void registerRecurrentGpuKernels() {
+    registerGpuKernels("embedding", {embedding_fwd, embedding_bwd});
+    for (const auto& [id, cell] : {std::pair{"rnn", RnnCell::Rnn}, std::pair{"lstm", RnnCell::Lstm},
+                                   std::pair{"gru", RnnCell::Gru}}) {
+        registerGpuKernels(
+            id, {[cell](const GpuOpContext& c) { return recurrent_fwd(cell, c); },
+                 [cell](const GpuOpContext& c) { return recurrent_bwd(cell, c); }});
+    }
+}
 
 }  // namespace strata::gpu

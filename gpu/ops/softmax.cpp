@@ -1,6 +1,6 @@
 #include "gpu/ops/softmax.h"
 
-#include "gpu/ops/common.h"
+#include "gpu/ops/bind_list.h"
 #include "softmax_push.h"
 
 namespace strata::gpu::ops {
@@ -11,48 +11,58 @@ using shader::SoftmaxPush;
 constexpr VkDescriptorType kStorage = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
 const KernelLayout kFwd{"softmax_fwd", {kStorage, kStorage}, sizeof(SoftmaxPush)};
 const KernelLayout kBwd{"softmax_bwd", {kStorage, kStorage, kStorage}, sizeof(SoftmaxPush)};
+const KernelLayout kStridedFwd{"softmax_strided_fwd", {kStorage, kStorage}, sizeof(SoftmaxPush)};
+const KernelLayout kStridedBwd{"softmax_strided_bwd", {kStorage, kStorage, kStorage},
+                               sizeof(SoftmaxPush)};
 
-// One workgroup per row, grid-stride over rows beyond the group cap.
-uint32_t rowGroups(const Device& dev, uint32_t rows) {
+// Rows (inner == 1): one workgroup per row, grid-stride over rows beyond the group cap.
+// Columns (inner > 1): one invocation per column.
+uint32_t groupsFor(const Device& dev, const SoftmaxDims& d) {
+    if (d.inner > 1) return strideGroups(dev, uint64_t(d.outer) * d.inner, 64);
     const uint32_t cap = dev.info().isCpu() ? 64 : dev.info().maxWorkGroupCount[0];
-    return std::clamp<uint32_t>(rows, 1, cap);
+    return std::clamp<uint32_t>(d.outer, 1, cap);
+}
+
+SoftmaxPush pushFor(const SoftmaxDims& d) {
+    SoftmaxPush p{};
+    p.rows = d.outer * d.inner;
+    p.cols = d.len;
+    p.inner = d.inner;
+    return p;
 }
 
 }  // namespace
 
-Result<void> recordSoftmaxFwd(Recorder& rec, uint32_t rows, uint32_t cols, const BufferRange& x,
+Result<void> recordSoftmaxFwd(Recorder& rec, const SoftmaxDims& d, const BufferRange& x,
                               const BufferRange& y) {
-    const uint64_t n = uint64_t(rows) * cols;
+    const uint64_t n = d.numel();
     if (n == 0) return {};
-    const Device& dev = rec.device();
-    const BufferRange xu = x.floatsAt(0, n), yu = y.floatsAt(0, n);
-    auto bx = bindFloats(dev, xu, "softmax input");
-    if (!bx) return bx.error();
-    auto by = bindFloats(dev, yu, "softmax output");
-    if (!by) return by.error();
-    SoftmaxPush p{rows, cols, bx->offset, by->offset, 0};
-    // The kernel stores exp() then rescales, so it reads y back: read-write.
-    const Binding bindings[] = {{bx->range, Access::Read, xu}, {by->range, Access::ReadWrite, yu}};
-    return rec.dispatch(kFwd, {}, bindings, &p, {rowGroups(dev, rows), 1, 1}, "softmax_fwd");
+    BindList b(rec.device());
+    SoftmaxPush p = pushFor(d);
+    p.offX = b.add(x.floatsAt(0, n), Access::Read, "softmax input");
+    // The kernels store exp() then rescale, so they read y back: read-write.
+    p.offY = b.add(y.floatsAt(0, n), Access::ReadWrite, "softmax output");
+    if (auto s = b.status(); !s) return s;
+    const bool strided = d.inner > 1;
+    return rec.dispatch(strided ? kStridedFwd : kFwd, {}, b.bindings(), &p,
+                        {groupsFor(rec.device(), d), 1, 1},
+                        strided ? "softmax_strided_fwd" : "softmax_fwd");
 }
 
-Result<void> recordSoftmaxBwd(Recorder& rec, uint32_t rows, uint32_t cols, const BufferRange& y,
+Result<void> recordSoftmaxBwd(Recorder& rec, const SoftmaxDims& d, const BufferRange& y,
                               const BufferRange& dy, const BufferRange& dx) {
-    const uint64_t n = uint64_t(rows) * cols;
+    const uint64_t n = d.numel();
     if (n == 0) return {};
-    const Device& dev = rec.device();
-    const BufferRange yu = y.floatsAt(0, n), dyu = dy.floatsAt(0, n), dxu = dx.floatsAt(0, n);
-    auto by = bindFloats(dev, yu, "softmax output");
-    if (!by) return by.error();
-    auto bdy = bindFloats(dev, dyu, "softmax output gradient");
-    if (!bdy) return bdy.error();
-    auto bdx = bindFloats(dev, dxu, "softmax input gradient");
-    if (!bdx) return bdx.error();
-    SoftmaxPush p{rows, cols, by->offset, bdy->offset, bdx->offset};
-    const Binding bindings[] = {{by->range, Access::Read, yu},
-                                {bdy->range, Access::Read, dyu},
-                                {bdx->range, Access::ReadWrite, dxu}};
-    return rec.dispatch(kBwd, {}, bindings, &p, {rowGroups(dev, rows), 1, 1}, "softmax_bwd");
+    BindList b(rec.device());
+    SoftmaxPush p = pushFor(d);
+    p.offX = b.add(y.floatsAt(0, n), Access::Read, "softmax output");
+    p.offY = b.add(dy.floatsAt(0, n), Access::Read, "softmax output gradient");
+    p.offDx = b.add(dx.floatsAt(0, n), Access::ReadWrite, "softmax input gradient");
+    if (auto s = b.status(); !s) return s;
+    const bool strided = d.inner > 1;
+    return rec.dispatch(strided ? kStridedBwd : kBwd, {}, b.bindings(), &p,
+                        {groupsFor(rec.device(), d), 1, 1},
+                        strided ? "softmax_strided_bwd" : "softmax_bwd");
 }
 
 }  // namespace strata::gpu::ops

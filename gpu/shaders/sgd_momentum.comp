@@ -12,6 +12,7 @@ layout(std430, binding = 2) buffer Momentum { float buf[]; };
 layout(std430, binding = 3) readonly buffer Step { StepValues stepValues; };
 
 void main() {
+    if (stepValues.skip != 0u) return;  // a non-finite step: keep the last good weights
     const uint stride = gl_NumWorkGroups.x * 64u;
     const float lr = stepValues.learningRate;
     const bool first = stepValues.step <= 1u;

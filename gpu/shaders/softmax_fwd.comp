@@ -16,7 +16,9 @@ float reduce(float v, bool isMax) {
     partial[t] = v;
     barrier();
     for (uint s = 32u; s > 0u; s >>= 1u) {
-        if (t < s) partial[t] = isMax ? max(partial[t], partial[t + s]) : partial[t] + partial[t + s];
+        if (t < s) {
+            partial[t] = isMax ? max(partial[t], partial[t + s]) : partial[t] + partial[t + s];
+        }
         barrier();
     }
     float r = partial[0];

@@ -1,78 +1,17 @@
 // The strata binary as a user runs it: exit codes, what it prints, and docs/layers.md kept in
 // step with `strata layers --markdown`.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <array>
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
-#include <random>
-#include <sstream>
+
+#include "cli/cli_helpers.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-const fs::path kSource = STRATA_SOURCE_DIR;
-
-struct Outcome {
-    int code = -1;
-    std::string out;  // stdout
-    std::string err;  // stderr
-};
-
-class TempDir {
-public:
-    TempDir() {
-        m_path = fs::temp_directory_path() / ("strata_cli_test_" + std::to_string(::getpid()) +
-                                              "_" + std::to_string(std::random_device{}()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string quoted(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-// Runs `strata ARGS` from the source folder, capturing stdout and stderr separately.
-Outcome strata(const std::string& args) {
-    TempDir tmp;
-    const fs::path out = tmp.path() / "out", err = tmp.path() / "err";
-    const std::string cmd = "cd " + quoted(kSource.string()) + " && " + quoted(STRATA_BINARY) +
-                            " " + args + " >" + quoted(out.string()) + " 2>" +
-                            quoted(err.string());
-    const int status = std::system(cmd.c_str());
-    Outcome r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-}
-
-bool contains(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-}
+using namespace strata::test;
 
 TEST(Cli, HelpListsTheCommandsAndExitCodes) {
-    Outcome r = strata("--help");
+    Outcome r = runStrata("--help");
     EXPECT_EQ(r.code, 0);
     for (const char* cmd : {"layers", "validate FILE", "info FILE", "Exit codes"}) {
         EXPECT_TRUE(contains(r.out, cmd)) << cmd << " missing from:\n" << r.out;
@@ -80,30 +19,30 @@ TEST(Cli, HelpListsTheCommandsAndExitCodes) {
 }
 
 TEST(Cli, VersionPrintsTheProjectVersion) {
-    Outcome r = strata("--version");
+    Outcome r = runStrata("--version");
     EXPECT_EQ(r.code, 0);
     EXPECT_EQ(r.out, std::string("strata ") + STRATA_VERSION + "\n");
 }
 
 TEST(Cli, UnknownCommandIsAUsageError) {
-    Outcome r = strata("frobnicate");
+    Outcome r = runStrata("frobnicate");
     EXPECT_EQ(r.code, 2);
     EXPECT_TRUE(contains(r.err, "unknown command 'frobnicate'")) << r.err;
     EXPECT_TRUE(r.out.empty());
 }
 
 TEST(Cli, LayersListsTheCatalogue) {
-    Outcome r = strata("layers");
+    Outcome r = runStrata("layers");
     EXPECT_EQ(r.code, 0);
     for (const char* id : {"input ", "linear ", "conv2d ", "lstm ", "cross_entropy "}) {
         EXPECT_TRUE(contains(r.out, std::string("\n") + id) || r.out.rfind(id, 0) == 0)
             << id << " missing from:\n" << r.out;
     }
-    EXPECT_EQ(strata("layers --bogus").code, 2);
+    EXPECT_EQ(runStrata("layers --bogus").code, 2);
 }
 
 TEST(Cli, ValidateAcceptsTheSample) {
-    Outcome r = strata("validate samples/lenet5/lenet5.strata.json");
+    Outcome r = runStrata("validate samples/lenet5/lenet5.strata.json");
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, "samples/lenet5/lenet5.strata.json: valid (15 nodes, 61,706 parameters)\n");
 }
@@ -127,7 +66,7 @@ TEST(Cli, ValidateListsEveryProblemByNode) {
         {"from": "conv2.out", "to": "loss.input"},
         {"from": "y.out", "to": "loss.target"}
       ]}})";
-    Outcome r = strata("validate " + quoted(file.string()));
+    Outcome r = runStrata("validate " + quoted(file.string()));
     EXPECT_EQ(r.code, 1);
     EXPECT_TRUE(contains(r.err, "conv2d 'conv2' expects a 4-D input")) << r.err;
     EXPECT_TRUE(contains(r.err, "'flatten1' gives (N, 64)")) << r.err;
@@ -141,31 +80,31 @@ TEST(Cli, ValidateRefusesAMalformedDocumentWithThePath) {
     const fs::path file = dir.path() / "bad.strata.json";
     std::ofstream(file) << R"({"format": "strata", "version": 1, "graph": {"nodes": [
         {"id": "c", "type": "conv3d"}]}})";
-    Outcome r = strata("validate " + quoted(file.string()));
+    Outcome r = runStrata("validate " + quoted(file.string()));
     EXPECT_EQ(r.code, 1);
     EXPECT_TRUE(contains(r.err, "/graph/nodes/0/type: unknown layer type 'conv3d'")) << r.err;
 
     std::ofstream(file) << R"({"format": "strata", "version": 2, "graph": {"nodes": []}})";
-    r = strata("validate " + quoted(file.string()));
+    r = runStrata("validate " + quoted(file.string()));
     EXPECT_EQ(r.code, 1);
     EXPECT_TRUE(contains(r.err, "was written by a newer Strata (version 2)")) << r.err;
 
     std::ofstream(file) << "{\"format\": ";
-    r = strata("validate " + quoted(file.string()));
+    r = runStrata("validate " + quoted(file.string()));
     EXPECT_EQ(r.code, 1);
     EXPECT_TRUE(contains(r.err, "not valid JSON")) << r.err;
 }
 
 TEST(Cli, ValidateOfAMissingFileIsAnIoError) {
-    Outcome r = strata("validate no/such/model.strata.json");
+    Outcome r = runStrata("validate no/such/model.strata.json");
     EXPECT_EQ(r.code, 3);
     EXPECT_TRUE(contains(r.err, "cannot open no/such/model.strata.json")) << r.err;
-    EXPECT_EQ(strata("validate").code, 2);
-    EXPECT_EQ(strata("validate a.json b.json").code, 2);
+    EXPECT_EQ(runStrata("validate").code, 2);
+    EXPECT_EQ(runStrata("validate a.json b.json").code, 2);
 }
 
 TEST(Cli, InfoReportsLeNet5) {
-    Outcome r = strata("info samples/lenet5/lenet5.strata.json");
+    Outcome r = runStrata("info samples/lenet5/lenet5.strata.json");
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_TRUE(contains(r.out, "61,706")) << r.out;
     for (const char* cell : {"node", "output shape", "FLOPs", "conv1", "conv2d", "(N, 6, 28, 28)",
@@ -174,11 +113,11 @@ TEST(Cli, InfoReportsLeNet5) {
     }
     // conv1 row: 6 x 28 x 28 outputs, each 25 multiply-adds plus the bias.
     EXPECT_TRUE(contains(r.out, "239,904")) << r.out;
-    EXPECT_EQ(strata("info no/such/file.json").code, 3);
+    EXPECT_EQ(runStrata("info no/such/file.json").code, 3);
 }
 
 TEST(Cli, LayersMarkdownMatchesDocs) {
-    Outcome r = strata("layers --markdown");
+    Outcome r = runStrata("layers --markdown");
     ASSERT_EQ(r.code, 0);
     const std::string committed = slurp(kSource / "docs" / "layers.md");
     EXPECT_TRUE(committed == r.out)

@@ -1,77 +1,24 @@
 // `strata train` as a user runs it: a short real training run of the digits sample on the CPU,
 // its --json event stream, the exported document, and refusals of bad data bindings.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "cli/cli_helpers.h"
 #include "core/io/document.h"
 
 namespace {
 
-namespace fs = std::filesystem;
-const fs::path kSource = STRATA_SOURCE_DIR;
+using namespace strata::test;
 const fs::path kDigits = kSource / "samples/digits-cnn/digits-cnn.strata.json";
-
-struct Outcome {
-    int code = -1;
-    std::string out, err;
-};
-
-class TempDir {
-public:
-    TempDir() {
-        m_path = fs::temp_directory_path() / ("strata_train_cli_" + std::to_string(::getpid()) +
-                                              "_" + std::to_string(std::random_device{}()));
-        fs::create_directories(m_path);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(m_path, ec);
-    }
-    const fs::path& path() const { return m_path; }
-
-private:
-    fs::path m_path;
-};
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string quoted(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-Outcome strata(const std::string& args, const fs::path& scratch) {
-    const fs::path out = scratch / "stdout", err = scratch / "stderr";
-    const std::string cmd = "cd " + quoted(kSource.string()) + " && " + quoted(STRATA_BINARY) +
-                            " " + args + " >" + quoted(out.string()) + " 2>" +
-                            quoted(err.string());
-    const int status = std::system(cmd.c_str());
-    Outcome r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(out);
-    r.err = slurp(err);
-    return r;
-}
 
 TEST(TrainCli, ShortDigitsRunLearnsAndExportsAModelThatReloads) {
     TempDir tmp;
     const fs::path model = tmp.path() / "digits.trained.strata.json";
-    Outcome r = strata("train " + quoted(kDigits.string()) +
+    Outcome r = runStrata("train " + quoted(kDigits.string()) +
                            " --device cpu --epochs 3 --json --out " + quoted(model.string()) +
                            " --checkpoint-dir " + quoted((tmp.path() / "ckpt").string()),
                        tmp.path());
@@ -125,7 +72,7 @@ TEST(TrainCli, ShortDigitsRunLearnsAndExportsAModelThatReloads) {
     EXPECT_EQ(record["samples"]["validation"], 359);
 
     // And `strata validate` accepts it.
-    Outcome v = strata("validate " + quoted(model.string()), tmp.path());
+    Outcome v = runStrata("validate " + quoted(model.string()), tmp.path());
     EXPECT_EQ(v.code, 0) << v.out << v.err;
 }
 
@@ -136,7 +83,7 @@ TEST(TrainCli, ABadDataBindingIsRefusedWithASentenceNamingTheFile) {
     j["dataset"]["format"] = "csv";
     const fs::path bad = tmp.path() / "bad.strata.json";
     std::ofstream(bad) << j.dump(2);
-    Outcome r = strata("train " + quoted(bad.string()) + " --device cpu --out " +
+    Outcome r = runStrata("train " + quoted(bad.string()) + " --device cpu --out " +
                            quoted((tmp.path() / "o.strata.json").string()),
                        tmp.path());
     EXPECT_EQ(r.code, 1) << r.err;
@@ -150,7 +97,7 @@ TEST(TrainCli, ABadDataBindingIsRefusedWithASentenceNamingTheFile) {
         if (n["type"] == "input" && n["params"]["field"] == "label") n["params"]["field"] = "y";
     }
     std::ofstream(bad) << j.dump(2);
-    r = strata("train " + quoted(bad.string()) + " --device cpu --out " +
+    r = runStrata("train " + quoted(bad.string()) + " --device cpu --out " +
                    quoted((tmp.path() / "o.strata.json").string()),
                tmp.path());
     EXPECT_EQ(r.code, 1) << r.err;
@@ -159,9 +106,9 @@ TEST(TrainCli, ABadDataBindingIsRefusedWithASentenceNamingTheFile) {
 
 TEST(TrainCli, UsageErrors) {
     TempDir tmp;
-    EXPECT_EQ(strata("train", tmp.path()).code, 2);
-    EXPECT_EQ(strata("train " + quoted(kDigits.string()) + " --epochs many", tmp.path()).code, 2);
-    EXPECT_EQ(strata("train " + quoted((tmp.path() / "nope.strata.json").string()), tmp.path())
+    EXPECT_EQ(runStrata("train", tmp.path()).code, 2);
+    EXPECT_EQ(runStrata("train " + quoted(kDigits.string()) + " --epochs many", tmp.path()).code, 2);
+    EXPECT_EQ(runStrata("train " + quoted((tmp.path() / "nope.strata.json").string()), tmp.path())
                   .code,
               3);
 }

@@ -22,3 +22,27 @@ TEST_F(LayerKernelTest, ElementwiseActivationsMatchCpu) {
 
 }  // namespace
 }  // namespace strata::gpu::test
+
+namespace strata::gpu::test {
+namespace {
+
+TEST_F(LayerKernelTest, SoftmaxMatchesCpuOverAnyDimension) {
+    const std::vector<std::tuple<Shape, int64_t, int64_t>> cases = {
+        {Shape({1, 7}), -1, 1},
+        {Shape({1, 70}), 1, 3},        // rows wider than a workgroup
+        {Shape({1, 5, 3}), 1, 2},      // inner 3
+        {Shape({1, 3, 7, 3}), -2, 1},  // inner 3 with outer 3
+        {Shape({1, 3, 7, 3}), 1, 2},   // inner 21
+        {Shape({1, 4, 5, 3}), -1, 1},
+        {Shape({1, 5, 30}), 1, 3},     // 90 columns: more invocations than one workgroup
+    };
+    for (const auto& [shape, dim, batch] : cases) {
+        expectMatchesCpu({.type = "softmax",
+                          .params = {{"dim", dim}},
+                          .inputs = {{shape, DType::Float32}},
+                          .batch = batch});
+    }
+}
+
+}  // namespace
+}  // namespace strata::gpu::test

@@ -1,6 +1,7 @@
 // Activations, dropout and softmax against CPU formulas (PyTorch's, in double precision), on
 // sizes that are not multiples of the workgroup, and at the largest binding the device allows.
 #include <cmath>
+#include <cstring>
 
 #include "core/engine/cpu_math.h"
 #include "gpu/ops/activation.h"
@@ -37,6 +38,14 @@ const Activation kActivations[] = {Activation::Relu,     Activation::LeakyRelu,
                                    Activation::Gelu,     Activation::GeluTanh,
                                    Activation::Sigmoid,  Activation::Tanh};
 const size_t kSizes[] = {1, 7, 64, 65, 1000, 4099};
+
+// The 64-bit seed as the backend stores it: words (lo, hi), in a buffer the kernels read.
+std::vector<float> seedWords(uint64_t seed) {
+    const uint32_t words[2] = {uint32_t(seed), uint32_t(seed >> 32)};
+    std::vector<float> bits(2);
+    std::memcpy(bits.data(), words, sizeof words);
+    return bits;
+}
 
 TEST_F(GpuTest, ActivationsForwardAndBackwardMatchTheCpu) {
     const float slope = 0.01f;
@@ -83,9 +92,10 @@ TEST_F(GpuTest, DropoutMaskIsCpuHash32BitForBit) {
             wantDx[i] = keep ? dy[i] / (1 - p) : 0.0f;
         }
         const BufferRange bx = upload(x), bdy = upload(dy), by = zeros(n), bdx = zeros(n);
+        const BufferRange bseed = upload(seedWords(seed));
         auto rec = recorder();
-        ASSERT_TRUE(ops::recordDropoutFwd(*rec, p, seed, bx, by));
-        ASSERT_TRUE(ops::recordDropoutBwd(*rec, p, seed, bdy, bdx));
+        ASSERT_TRUE(ops::recordDropoutFwd(*rec, p, bseed, bx, by));
+        ASSERT_TRUE(ops::recordDropoutBwd(*rec, p, bseed, bdy, bdx));
         ASSERT_TRUE(rec->run());
         const auto y = download(by), dx = download(bdx);
         for (size_t i = 0; i < n; ++i) {
@@ -95,6 +105,25 @@ TEST_F(GpuTest, DropoutMaskIsCpuHash32BitForBit) {
         EXPECT_LT(maxRelError(dx, wantDx), 1e-6f);
         if (n == 4099) {
             EXPECT_NEAR(double(kept) / n, 1 - p, 0.03);
+        }
+    }
+}
+
+TEST_F(GpuTest, DropoutReadsANewSeedOnEveryReplayOfOneRecording) {
+    const float p = 0.5f;
+    const size_t n = 333;
+    const auto x = randomFloats(n, 12);
+    const BufferRange bx = upload(x), by = zeros(n), bseed = upload(seedWords(1));
+    auto rec = recorder();
+    ASSERT_TRUE(ops::recordDropoutFwd(*rec, p, bseed, bx, by));
+    for (uint64_t seed : {1ull, 0xfeedface00000001ull, 42ull << 32}) {
+        const auto words = seedWords(seed);
+        ASSERT_TRUE(gpuContext().staging->upload(bseed, words.data(), 8));
+        ASSERT_TRUE(rec->run());
+        const auto y = download(by);
+        for (size_t i = 0; i < n; ++i) {
+            const float want = cpu::uniform01(seed, i) >= p ? x[i] / (1 - p) : 0.0f;
+            ASSERT_EQ(y[i] == 0.0f, want == 0.0f) << "seed " << seed << ", element " << i;
         }
     }
 }
@@ -167,11 +196,11 @@ TEST_F(GpuTest, TensorsLargerThanOneBindingAreSplitAcrossDispatches) {
         wantDrop[i] = cpu::uniform01(5, i) >= 0.5f ? 2 * x[i] : 0.0f;
     }
     const BufferRange bx = upload(x), bdy = upload(dy), by = zeros(n), bdx = zeros(n);
-    const BufferRange bdrop = zeros(n);
+    const BufferRange bdrop = zeros(n), bseed = upload(seedWords(5));
     auto rec = recorder();
     ASSERT_TRUE(ops::recordActivationFwd(*rec, Activation::Tanh, 0, bx, by));
     ASSERT_TRUE(ops::recordActivationBwd(*rec, Activation::Tanh, 0, bx, bdy, bdx));
-    ASSERT_TRUE(ops::recordDropoutFwd(*rec, 0.5f, 5, bx, bdrop));
+    ASSERT_TRUE(ops::recordDropoutFwd(*rec, 0.5f, bseed, bx, bdrop));
     dev().setMaxBindingBytesForTesting(~0ull);
     EXPECT_EQ(rec->commandCount(), 3u * 5u) << "5000 floats in chunks under 1024";
     ASSERT_TRUE(rec->run());

@@ -2,6 +2,7 @@
 // rate and step count changed between replays of one recording (no re-recording).
 #include <cmath>
 
+#include "core/train/optimizer.h"
 #include "gpu/ops/optimizer.h"
 #include "gpu_fixture.h"
 #include "optimizer_push.h"
@@ -88,6 +89,84 @@ TEST_F(GpuTest, AdamAndAdamWMatchTorchOverSteps) {
         EXPECT_LT(maxRelError(download(bw), std::vector<float>(want.begin(), want.end())),
                   1e-5f) << (decoupled ? "AdamW" : "Adam");
     }
+}
+
+// The CPU backend's RMSprop (core/train/optimizer.cpp) is the oracle: same state layout (square
+// average in slot 0, momentum buffer in slot 1), new gradients and learning rates every step.
+TEST_F(GpuTest, RmspropMatchesTheCpuOptimizerOverSteps) {
+    for (double momentum : {0.0, 0.9}) {
+        SCOPED_TRACE(testing::Message() << "momentum " << momentum);
+        const int64_t n = 1001;
+        OptimizerSettings o;
+        o.name = "rmsprop";
+        o.alpha = 0.9;
+        o.eps = 1e-6;
+        o.weightDecay = 0.01;
+        o.momentum = momentum;
+        auto want = randomFloats(size_t(n), 21);
+        std::vector<float> state(size_t(2 * n), 0.0f);  // square_avg, momentum_buffer
+        MemoryArena& a = arena(1 << 20);
+        const BufferRange steps = stepBuffer(a);
+        const BufferRange bw = upload(want), bg = zeros(uint64_t(n));
+        const BufferRange bstate = zeros(uint64_t(2 * n));
+        const BufferRange square = bstate.floatsAt(0, uint64_t(n));
+        const BufferRange buf = momentum > 0 ? bstate.floatsAt(uint64_t(n), uint64_t(n))
+                                             : BufferRange{};
+        const ops::RmspropSettings s{.alpha = float(o.alpha), .eps = float(o.eps),
+                                     .weightDecay = float(o.weightDecay),
+                                     .momentum = float(o.momentum)};
+        auto rec = recorder();
+        ASSERT_TRUE(ops::recordRmspropUpdate(*rec, s, bw, bg, square, buf, {}, steps));
+        const Steps sched;
+        for (uint32_t t = 1; t <= 3; ++t) {
+            const float lr = sched.lr[t - 1];
+            const auto g = randomFloats(size_t(n), 30 + t);
+            ASSERT_TRUE(gpuContext().staging->upload(bg, g.data(), uint64_t(n) * 4));
+            optimizerUpdate(o, lr, t, want.data(), g.data(), state.data(), n);
+            setStep(steps, lr, t);
+            ASSERT_TRUE(rec->run());
+        }
+        EXPECT_LT(maxRelError(download(bw), want), 1e-5f);
+        EXPECT_LT(maxRelError(download(square), std::vector<float>(state.begin(),
+                                                                   state.begin() + n)),
+                  1e-5f);
+        if (momentum > 0) {
+            EXPECT_LT(maxRelError(download(buf), std::vector<float>(state.begin() + n,
+                                                                    state.end())),
+                      1e-5f);
+        }
+    }
+}
+
+// Centered RMSprop has no CPU counterpart yet: torch's formula in double precision.
+TEST_F(GpuTest, CenteredRmspropMatchesTorchsFormula) {
+    const size_t n = 513;
+    const ops::RmspropSettings s{.alpha = 0.95f, .eps = 1e-5f, .weightDecay = 0.0f,
+                                 .momentum = 0.5f, .centered = true};
+    const auto w = randomFloats(n, 41);
+    std::vector<double> want(w.begin(), w.end()), sq(n, 0.0), ga(n, 0.0), buf(n, 0.0);
+    MemoryArena& a = arena(1 << 20);
+    const BufferRange steps = stepBuffer(a);
+    const BufferRange bw = upload(w), bg = zeros(n), bsq = zeros(n), bbuf = zeros(n);
+    const BufferRange bga = zeros(n);
+    auto rec = recorder();
+    ASSERT_TRUE(ops::recordRmspropUpdate(*rec, s, bw, bg, bsq, bbuf, bga, steps));
+    const Steps sched;
+    for (uint32_t t = 1; t <= 3; ++t) {
+        const float lr = sched.lr[t - 1];
+        const auto g = randomFloats(n, 50 + t);
+        ASSERT_TRUE(gpuContext().staging->upload(bg, g.data(), n * 4));
+        for (size_t i = 0; i < n; ++i) {
+            sq[i] = s.alpha * sq[i] + (1 - s.alpha) * double(g[i]) * g[i];
+            ga[i] = s.alpha * ga[i] + (1 - s.alpha) * double(g[i]);
+            const double avg = std::sqrt(sq[i] - ga[i] * ga[i]) + s.eps;
+            buf[i] = s.momentum * buf[i] + g[i] / avg;
+            want[i] -= lr * buf[i];
+        }
+        setStep(steps, lr, t);
+        ASSERT_TRUE(rec->run());
+    }
+    EXPECT_LT(maxRelError(download(bw), std::vector<float>(want.begin(), want.end())), 1e-5f);
 }
 
 TEST_F(GpuTest, OptimizerSplitsAnArenaLargerThanOneBinding) {

@@ -10,9 +10,8 @@ STRATA_STRUCT_BEGIN(EltwisePush)
     uint offDx;  // backward: gradient dx (accumulated into)
     uint activation;  // kAct* from activation.glsl
     float param;      // leaky_relu's negative slope; dropout's p
-    uint seedLo;      // dropout: the per-step, per-node seed (cpu::hash32's 64-bit seed)
-    uint seedHi;
+    uint offSeed;     // dropout: where the seed's (lo, hi) words start inside its binding
     uint indexBase;   // dropout: index of element 0 (chunks of a split binding continue counting)
-STRATA_STRUCT_END(EltwisePush, 36)
+STRATA_STRUCT_END(EltwisePush, 32)
 
 #endif

@@ -8,9 +8,9 @@ STRATA_STRUCT_BEGIN(OptimizerPush)
     uint n;
     uint offParam;  // element offsets inside the bindings (param, grad, state0, state1)
     uint offGrad;
-    uint offState0;  // SGD: momentum buffer; Adam: first moment
-    uint offState1;  // Adam: second moment
-    float momentum;  // SGD
+    uint offState0;  // SGD: momentum buffer; Adam: first moment; RMSprop: square average
+    uint offState1;  // Adam: second moment; RMSprop: momentum buffer
+    float momentum;  // SGD, RMSprop
     float dampening;
     uint nesterov;
     float weightDecay;
@@ -18,14 +18,28 @@ STRATA_STRUCT_BEGIN(OptimizerPush)
     float beta1;
     float beta2;
     float eps;
-STRATA_STRUCT_END(OptimizerPush, 52)
+    float alpha;     // RMSprop: smoothing of the squared-gradient average
+    uint centered;   // RMSprop: divide by the gradient's estimated variance instead
+    uint offState2;  // RMSprop centered: the gradient average
+STRATA_STRUCT_END(OptimizerPush, 64)
 
-// Values that change every step without re-recording: one small device buffer.
+// Values that change every step without re-recording: one small device buffer. The host writes
+// the first four before a replay; a recorded training step writes the last four and the host
+// reads them after it.
 STRATA_STRUCT_BEGIN(StepValues)
     float learningRate;
     uint step;  // 1 for the first update (Adam's bias correction, SGD's momentum start)
     uint seedLo;
     uint seedHi;
-STRATA_STRUCT_END(StepValues, 16)
+    uint skip;          // step_guard: 1 when the loss or the gradient norm is not finite
+    float loss;         // step_guard: the step's loss
+    float normSquared;  // the squared global gradient norm, before clipping
+    uint reserved;
+STRATA_STRUCT_END(StepValues, 32)
+
+// step_guard: where the loss is inside its binding.
+STRATA_STRUCT_BEGIN(StepGuardPush)
+    uint offLoss;
+STRATA_STRUCT_END(StepGuardPush, 4)
 
 #endif

@@ -1,0 +1,65 @@
+#pragma once
+// One time step of an rnn/lstm/gru layer direction, forward and backward: the fused gate kernels
+// between the per-step recurrent GEMMs (gpu/ops/recurrent_layers.cpp strings them together).
+#include <cstdint>
+
+#include "gpu/recorder.h"
+
+namespace strata::gpu::ops {
+
+// Values of the shaders' specialization constant kCell.
+enum class RnnCell : uint32_t { Rnn = 0, Lstm = 1, Gru = 2 };
+
+inline uint32_t gateCount(RnnCell cell) {
+    return cell == RnnCell::Rnn ? 1 : cell == RnnCell::Lstm ? 4 : 3;
+}
+
+// Sizes and position of one step; G = gateCount(cell).
+struct RnnStep {
+    RnnCell cell = RnnCell::Rnn;
+    uint32_t batch = 0;      // N
+    uint32_t steps = 0;      // T
+    uint32_t hidden = 0;     // H
+    uint32_t seqWidth = 0;   // H * dirs
+    uint32_t dirOffset = 0;  // dir * H
+    uint32_t t = 0;          // time index of this step
+    int32_t tPrev = -1;      // time index of the previous step; -1 at the first
+    bool relu = false;       // rnn: relu instead of tanh
+};
+
+enum class RnnOutput : uint32_t { None = 0, Sequence = 1, Last = 2 };
+
+struct RnnStepFwdTensors {
+    BufferRange pre;    // (N, T, G*H) x W_ihᵀ + b_ih
+    BufferRange hh;     // (N, G*H) h_{t-1} W_hhᵀ + b_hh
+    BufferRange hs;     // (2, N, H): h_{t-1} then h_t, consecutive steps of the state buffer
+    BufferRange seq;    // (N, T, H*dirs) hidden sequence aux
+    BufferRange gates;  // (N, T, G*H) lstm/gru aux; empty for rnn
+    BufferRange extra;  // (N, T, H) lstm cell states / gru W_hn h + b_hn; empty for rnn
+    BufferRange y;      // the layer's output, or empty
+    RnnOutput output = RnnOutput::None;
+};
+
+// h_t, the saved gates and the output columns of this step.
+Result<void> recordRnnStepFwd(Recorder& rec, const RnnStep& step, const RnnStepFwdTensors& x,
+                              const std::string& label);
+
+enum class RnnGradIn : uint32_t { Sequence = 0, Last = 1, None = 2 };
+
+struct RnnStepBwdTensors {
+    BufferRange dh;     // (2, N, H): dLoss/dh_{t-1} written (direct part), then dLoss/dh_t read
+    BufferRange dy;     // (N, T, H*dirs) or (N, H*dirs) by dyMode; empty for None
+    RnnGradIn dyMode = RnnGradIn::Sequence;
+    BufferRange seq;    // (N, T, H*dirs)
+    BufferRange gates;  // (N, T, G*H)
+    BufferRange extra;  // (N, T, H)
+    BufferRange dxp;    // (N, T, G*H) written at time t
+    BufferRange dq;     // (N, G*H) this step's d(W_hh h_{t-1} + b_hh)
+    BufferRange hPrev;  // (N, H) this step's h_{t-1}
+    BufferRange dc;     // (N, H) lstm only
+};
+
+Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& step, const RnnStepBwdTensors& x,
+                              const std::string& label);
+
+}  // namespace strata::gpu::ops

@@ -1,0 +1,27 @@
+#version 450
+// bce_with_logits backward: dx += dLoss / n * (sigmoid(x) - t), dt -= dLoss / n * x, with
+// sigmoid written so that exp never overflows. dLoss is read from device memory.
+#extension GL_GOOGLE_include_directive : require
+#include "loss_push.h"
+
+layout(local_size_x = 64) in;
+layout(push_constant) uniform Push { PairLossPush p; };
+layout(std430, binding = 0) readonly buffer X { float x[]; };
+layout(std430, binding = 1) readonly buffer T { float target[]; };
+layout(std430, binding = 2) readonly buffer Grad { float grad[]; };
+layout(std430, binding = 3) buffer Dx { float dx[]; };
+layout(std430, binding = 4) buffer Dt { float dt[]; };
+
+void main() {
+    const float scale = grad[p.offGrad] / float(p.n);
+    const uint stride = gl_NumWorkGroups.x * 64u;
+    for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
+        const float v = x[p.offX + i];
+        if (p.hasDx != 0u) {
+            const float e = exp(-abs(v));
+            const float sig = v >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+            dx[p.offDx + i] += scale * (sig - target[p.offT + i]);
+        }
+        if (p.hasDt != 0u) dt[p.offDt + i] -= scale * v;
+    }
+}

@@ -1,0 +1,19 @@
+#version 450
+// Between the gradient norm and the optimizer of a recorded training step: publishes the loss to
+// the host-visible step values and tells the optimizer to leave the weights alone when the loss or
+// the norm is not finite, so a bad batch never costs the last good weights.
+#extension GL_GOOGLE_include_directive : require
+#include "optimizer_push.h"
+
+layout(local_size_x = 1) in;
+layout(push_constant) uniform Push { StepGuardPush p; };
+layout(std430, binding = 0) readonly buffer Loss { float loss[]; };
+layout(std430, binding = 1) buffer Step { StepValues stepValues; };
+
+bool finite(float v) { return !isnan(v) && !isinf(v); }
+
+void main() {
+    const float l = loss[p.offLoss];
+    stepValues.loss = l;
+    stepValues.skip = finite(l) && finite(stepValues.normSquared) ? 0u : 1u;
+}

@@ -1,0 +1,547 @@
+#include "gpu/vulkan_backend.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstring>
+
+#include "core/engine/cpu_backend.h"
+#include "gpu/layer_kernels.h"
+#include "gpu/ops/gather.h"
+#include "gpu/ops/optimizer.h"
+#include "gpu/ops/reduce.h"
+#include "gpu/vk_check.h"
+#include "optimizer_push.h"
+
+namespace strata::gpu {
+
+namespace {
+
+constexpr uint32_t kOneBits = 0x3f800000u;  // 1.0f: the seed of backward, d loss / d loss
+
+uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+}  // namespace
+
+Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(std::shared_ptr<Instance> instance,
+                                                             int index) {
+    std::unique_ptr<VulkanBackend> self(new VulkanBackend());
+    self->m_instance = instance;
+    auto device = Device::create(instance, index);
+    if (!device) return device.error();
+    self->m_device = std::move(*device);
+    auto pipelines = PipelineCache::create(*self->m_device);
+    if (!pipelines) return pipelines.error();
+    self->m_pipelines = std::move(*pipelines);
+    auto staging = StagingRing::create(*self->m_device);
+    if (!staging) return staging.error();
+    self->m_staging = std::move(*staging);
+    return self;
+}
+
+VulkanBackend::~VulkanBackend() {
+    // Recordings hold descriptor pools and command buffers of the device: release them first.
+    m_recorded.clear();
+}
+
+std::string VulkanBackend::deviceName() const {
+    return m_device->info().name + " (Vulkan, " + m_device->info().driverName + ")";
+}
+
+Result<void> VulkanBackend::prepare(const Program& program) {
+    m_recorded.clear();
+    m_resident.clear();
+    m_program = &program;
+    m_n = program.batch;
+    m_recordings = 0;
+    auto make = [&](int64_t floats, bool host, const std::string& what,
+                    std::unique_ptr<DeviceBuffer>& out) -> Result<void> {
+        auto b = DeviceBuffer::create(*m_device, uint64_t(std::max<int64_t>(floats, 1)) * 4, host,
+                                      what);
+        if (!b) {
+            return fail(b.message() + " (batch " + std::to_string(program.batch) + ")");
+        }
+        out = std::move(*b);
+        return {};
+    };
+    const int64_t stateFloats = int64_t(program.optimizerState.size()) * program.trainableFloats;
+    STRATA_TRY(make(program.parameterFloats, false, "the parameters", m_params));
+    STRATA_TRY(make(program.trainableFloats, false, "the gradients", m_grads));
+    STRATA_TRY(make(stateFloats, false, "the optimizer state", m_state));
+    STRATA_TRY(make(program.activationFloats, false, "the activations", m_activations));
+    const uint64_t align = m_device->bindingAlignment();
+    const uint64_t stepBytes = align * (1 + program.forward.size()) + align;
+    STRATA_TRY(make(int64_t(stepBytes / 4), true, "the step values", m_step));
+    std::memset(m_step->mapped(), 0, m_step->size());
+    if (!m_scratch) STRATA_TRY(make(int64_t(4) << 20, false, "the scratch space", m_scratch));
+    // Parameters start at zero until uploaded, like the CPU backend; so do gradients and state.
+    return m_device->runOnce([&](VkCommandBuffer cmd) {
+        for (auto* b : {m_params.get(), m_grads.get(), m_state.get()}) {
+            vkCmdFillBuffer(cmd, b->handle(), 0, VK_WHOLE_SIZE, 0);
+        }
+        // Later kernels and copies read and overwrite what the fills wrote.
+        VkMemoryBarrier barrier{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+        barrier.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT;
+        barrier.dstAccessMask = VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT |
+                                VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT;
+        vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT | VK_PIPELINE_STAGE_TRANSFER_BIT,
+                             0, 1, &barrier, 0, nullptr, 0, nullptr);
+    });
+}
+
+BufferRange VulkanBackend::arenaRange(Arena a) const {
+    switch (a) {
+        case Arena::Parameters:
+            return {m_params->handle(), 0, uint64_t(m_program->parameterFloats) * 4};
+        case Arena::Gradients:
+            return {m_grads->handle(), 0, uint64_t(m_program->trainableFloats) * 4};
+        case Arena::OptimizerState:
+            return {m_state->handle(), 0,
+                    uint64_t(m_program->optimizerState.size()) *
+                        uint64_t(m_program->trainableFloats) * 4};
+        case Arena::Activations:
+            return {m_activations->handle(), 0, uint64_t(m_program->activationFloats) * 4};
+    }
+    return {};
+}
+
+BufferRange VulkanBackend::rangeOf(TensorId id, int64_t n) const {
+    if (!id.valid()) return {};
+    const ProgramTensor& t = m_program->tensor(id);
+    const BufferRange arena = arenaRange(t.arena);
+    return {arena.buffer, uint64_t(t.offset) * 4, uint64_t(t.numelAt(n)) * 4};
+}
+
+int64_t VulkanBackend::batchOf(const StepValues& values) const {
+    return values.batch > 0 ? values.batch : m_n;
+}
+
+void VulkanBackend::writeStepValues(const StepValues& values) {
+    auto* base = static_cast<uint8_t*>(m_step->mapped());
+    shader::StepValues header{};
+    header.learningRate = values.learningRate;
+    header.step = uint32_t(values.step);
+    header.seedLo = uint32_t(values.seed);
+    header.seedHi = uint32_t(values.seed >> 32);
+    std::memcpy(base, &header, sizeof header);  // skip, loss and normSquared start at 0
+    const uint64_t align = m_device->bindingAlignment();
+    for (size_t i = 0; i < m_program->forward.size(); ++i) {
+        const uint64_t s = opSeed(values.seed, m_program->forward[i].node);
+        const uint32_t words[2] = {uint32_t(s), uint32_t(s >> 32)};
+        std::memcpy(base + align * (1 + i), words, sizeof words);
+    }
+}
+
+Result<BufferRange> VulkanBackend::scratch(uint64_t floats, const std::string& what) {
+    const uint64_t align = m_device->bindingAlignment();
+    const uint64_t start = alignUp(m_scratchUsed, align);
+    const uint64_t end = start + std::max<uint64_t>(floats, 1) * 4;
+    m_scratchNeeded = std::max(m_scratchNeeded, end);
+    if (end > m_scratch->size()) {
+        return fail("the scratch space (" + byteText(m_scratch->size()) + ") is too small for " +
+                    what);
+    }
+    m_scratchUsed = end;
+    return BufferRange{m_scratch->handle(), start, floats * 4};
+}
+
+Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
+    auto it = m_recorded.find(key);
+    if (it == m_recorded.end()) {
+        for (int attempt = 0;; ++attempt) {
+            auto rec = Recorder::create(*m_device, *m_pipelines);
+            if (!rec) return rec.error();
+            m_scratchNeeded = 0;
+            auto r = record(**rec);
+            if (!r && attempt == 0 && m_scratchNeeded > m_scratch->size()) {
+                // Every recording binds the scratch buffer: drop them all with the old one.
+                m_recorded.clear();
+                auto bigger = DeviceBuffer::create(*m_device, alignUp(m_scratchNeeded, 1 << 20),
+                                                   false, "the scratch space");
+                if (!bigger) return bigger.error();
+                m_scratch = std::move(*bigger);
+                continue;
+            }
+            if (!r) return r;
+            STRATA_TRY((*rec)->finish());
+            it = m_recorded.emplace(key, std::move(*rec)).first;
+            ++m_recordings;
+            break;
+        }
+    }
+    return it->second->run();
+}
+
+Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, size_t begin,
+                                          size_t end) {
+    const Program& p = *m_program;
+    const uint64_t align = m_device->bindingAlignment();
+    for (size_t i = begin; i < end; ++i) {
+        const ProgramOp& op = p.forward[i];
+        const GpuLayerKernels* k = findGpuKernels(op.spec->id);
+        if (!k || !k->forward) {
+            return fail(op.spec->id + " '" + op.name +
+                        "' has no Vulkan kernel yet; train this model with --device cpu");
+        }
+        GpuOpContext c{.rec = rec,
+                       .params = op.params,
+                       .name = op.name,
+                       .training = mode == Mode::Train,
+                       .seed = {m_step->handle(), align * (1 + i), 8}};
+        auto tensor = [&](TensorId id) {
+            if (!id.valid()) return GpuTensor{};
+            return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
+        };
+        for (TensorId t : op.inputs) c.inputs.push_back(tensor(t));
+        for (TensorId t : op.outputs) c.outputs.push_back(tensor(t));
+        for (TensorId t : op.weights) c.weights.push_back(tensor(t));
+        for (TensorId t : op.aux) c.aux.push_back(tensor(t));
+        m_scratchUsed = 0;
+        c.scratch = [this](uint64_t floats, const std::string& what) {
+            return scratch(floats, what);
+        };
+        if (auto r = k->forward(c); !r) return fail(op.name + " forward: " + r.message());
+    }
+    return {};
+}
+
+Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begin, size_t end) {
+    const Program& p = *m_program;
+    const uint64_t align = m_device->bindingAlignment();
+    if (begin == 0) {
+        if (p.trainableFloats > 0) {
+            STRATA_TRY(rec.fill(arenaRange(Arena::Gradients), 0, "zero the gradients"));
+        }
+        if (p.lossGradient.valid()) {
+            STRATA_TRY(rec.fill(rangeOf(p.lossGradient, n), kOneBits, "d loss / d loss = 1"));
+        }
+    }
+    for (size_t j = begin; j < end; ++j) {
+        const ProgramOp& op = p.backward[j];
+        const GpuLayerKernels* k = findGpuKernels(op.spec->id);
+        if (!k || !k->backward) {
+            return fail(op.spec->id + " '" + op.name +
+                        "' has no Vulkan backward yet; train this model with --device cpu");
+        }
+        for (TensorId z : op.zeroBefore) {
+            STRATA_TRY(rec.fill(rangeOf(z, n), 0, "zero " + p.tensor(z).name));
+        }
+        GpuOpContext c{.rec = rec,
+                       .params = op.params,
+                       .name = op.name,
+                       .training = true,
+                       .seed = {m_step->handle(), align * (1 + size_t(op.forwardIndex)), 8}};
+        auto tensor = [&](TensorId id) {
+            if (!id.valid()) return GpuTensor{};
+            return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
+        };
+        for (TensorId t : op.inputs) c.inputs.push_back(tensor(t));
+        for (TensorId t : op.outputs) c.outputs.push_back(tensor(t));
+        for (TensorId t : op.weights) c.weights.push_back(tensor(t));
+        for (TensorId t : op.aux) c.aux.push_back(tensor(t));
+        for (TensorId t : op.gradOutputs) c.gradOutputs.push_back(tensor(t));
+        for (TensorId t : op.gradInputs) c.gradInputs.push_back(tensor(t));
+        for (TensorId t : op.gradWeights) c.gradWeights.push_back(tensor(t));
+        m_scratchUsed = 0;
+        c.scratch = [this](uint64_t floats, const std::string& what) {
+            return scratch(floats, what);
+        };
+        if (auto r = k->backward(c); !r) return fail(op.name + " backward: " + r.message());
+    }
+    return {};
+}
+
+BufferRange VulkanBackend::stepHeader() const {
+    return {m_step->handle(), 0, sizeof(shader::StepValues)};
+}
+
+BufferRange VulkanBackend::stepField(size_t byteOffset) const {
+    return {m_step->handle(), byteOffset, 4};
+}
+
+const shader::StepValues& VulkanBackend::stepResults() const {
+    return *static_cast<const shader::StepValues*>(m_step->mapped());
+}
+
+Result<void> VulkanBackend::recordNorm(Recorder& rec) {
+    const BufferRange out = stepField(offsetof(shader::StepValues, normSquared));
+    if (m_program->trainableFloats == 0) return rec.fill(out, 0, "no gradients: norm 0");
+    const BufferRange grads = arenaRange(Arena::Gradients);
+    m_scratchUsed = 0;
+    auto partials = scratch(ops::squaredNormPartials(*m_device, grads), "the norm's partial sums");
+    if (!partials) return partials.error();
+    return ops::recordSquaredNorm(rec, grads, *partials, out);
+}
+
+Result<void> VulkanBackend::recordClip(Recorder& rec, float clipTo) {
+    if (m_program->trainableFloats == 0) return {};
+    return ops::recordClipScale(rec, arenaRange(Arena::Gradients),
+                                stepField(offsetof(shader::StepValues, normSquared)), clipTo);
+}
+
+Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
+    const Program& p = *m_program;
+    const OptimizerSettings& o = p.optimizer;
+    const uint64_t n = uint64_t(p.trainableFloats);
+    if (n == 0) return {};
+    const BufferRange params{m_params->handle(), 0, n * 4};
+    const BufferRange grads = arenaRange(Arena::Gradients);
+    auto slot = [&](size_t k) { return BufferRange{m_state->handle(), k * n * 4, n * 4}; };
+    const BufferRange header = stepHeader();
+    if (o.name == "sgd") {
+        ops::SgdSettings s{.momentum = float(o.momentum),
+                           .weightDecay = float(o.weightDecay),
+                           .nesterov = o.nesterov};
+        return ops::recordSgdUpdate(rec, s, params, grads,
+                                    o.momentum > 0 ? slot(0) : BufferRange{}, header);
+    }
+    if (o.name == "adam" || o.name == "adamw") {
+        ops::AdamSettings s{.beta1 = float(o.beta1),
+                            .beta2 = float(o.beta2),
+                            .eps = float(o.eps),
+                            .weightDecay = float(o.weightDecay),
+                            .decoupled = o.name == "adamw"};
+        return ops::recordAdamUpdate(rec, s, params, grads, slot(0), slot(1), header);
+    }
+    if (o.name == "rmsprop") {
+        ops::RmspropSettings s{.alpha = float(o.alpha),
+                               .eps = float(o.eps),
+                               .weightDecay = float(o.weightDecay),
+                               .momentum = float(o.momentum)};
+        return ops::recordRmspropUpdate(rec, s, params, grads, slot(0),
+                                        o.momentum > 0 ? slot(1) : BufferRange{}, BufferRange{},
+                                        header);
+    }
+    return fail("the optimizer '" + o.name + "' has no Vulkan kernel; use --device cpu");
+}
+
+Result<void> VulkanBackend::setInput(const std::string& field, std::span<const float> values,
+                                     int64_t n) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    if (n < 1 || n > m_program->batch) {
+        return fail("a batch of " + std::to_string(n) +
+                    " samples does not fit the compiled batch of " +
+                    std::to_string(m_program->batch));
+    }
+    bool found = false;
+    for (const auto& b : m_program->inputs) {
+        if (b.field != field) continue;
+        found = true;
+        const ProgramTensor& t = m_program->tensor(b.tensor);
+        if (int64_t(values.size()) != t.numelAt(n)) {
+            return fail("field '" + field + "' gives " + std::to_string(values.size()) +
+                        " values for " + std::to_string(n) + " samples but input '" + t.nodeName +
+                        "' needs " + std::to_string(t.numelAt(n)) + " " + t.shapeAt(n).str());
+        }
+        STRATA_TRY(m_staging->upload(rangeOf(b.tensor, n), values.data(), values.size() * 4));
+    }
+    if (!found) return fail("no input node takes the field '" + field + "'");
+    m_n = n;
+    return {};
+}
+
+Result<void> VulkanBackend::upload(TensorId id, std::span<const float> values, int64_t n) {
+    const ProgramTensor& t = m_program->tensor(id);
+    if (int64_t(values.size()) != t.numelAt(n)) {
+        return fail("tensor '" + t.name + "' holds " + std::to_string(t.numelAt(n)) +
+                    " values, not " + std::to_string(values.size()));
+    }
+    return m_staging->upload(rangeOf(id, n), values.data(), values.size() * 4);
+}
+
+Result<std::vector<float>> VulkanBackend::download(TensorId id, int64_t n) {
+    const BufferRange r = rangeOf(id, n);
+    std::vector<float> out(r.floats());
+    STRATA_TRY(m_staging->download(r, out.data(), r.size));
+    return out;
+}
+
+Result<void> VulkanBackend::uploadParameters(std::span<const float> arena) {
+    if (int64_t(arena.size()) != m_program->parameterFloats) {
+        return fail("the parameter arena holds " + std::to_string(m_program->parameterFloats) +
+                    " values, not " + std::to_string(arena.size()));
+    }
+    if (arena.empty()) return {};
+    return m_staging->upload(arenaRange(Arena::Parameters), arena.data(), arena.size() * 4);
+}
+
+Result<std::vector<float>> VulkanBackend::downloadParameters() {
+    const BufferRange r = arenaRange(Arena::Parameters);
+    std::vector<float> out(r.floats());
+    if (!out.empty()) STRATA_TRY(m_staging->download(r, out.data(), r.size));
+    return out;
+}
+
+Result<void> VulkanBackend::uploadOptimizerState(std::span<const float> arena) {
+    const BufferRange r = arenaRange(Arena::OptimizerState);
+    if (arena.size() != r.floats()) {
+        return fail("the optimizer state holds " + std::to_string(r.floats()) +
+                    " values, not " + std::to_string(arena.size()));
+    }
+    if (arena.empty()) return {};
+    return m_staging->upload(r, arena.data(), r.size);
+}
+
+Result<std::vector<float>> VulkanBackend::downloadOptimizerState() {
+    const BufferRange r = arenaRange(Arena::OptimizerState);
+    std::vector<float> out(r.floats());
+    if (!out.empty()) STRATA_TRY(m_staging->download(r, out.data(), r.size));
+    return out;
+}
+
+Result<void> VulkanBackend::runForward(const StepValues& values, Mode mode, size_t begin,
+                                       size_t end) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    end = std::min(end, m_program->forward.size());
+    if (begin >= end) return {};
+    const int64_t n = batchOf(values);
+    writeStepValues(values);
+    const Key key{Phase::Forward, mode == Mode::Train, n, begin, end, 0};
+    return replay(key, [&](Recorder& rec) { return recordForward(rec, mode, n, begin, end); });
+}
+
+Result<void> VulkanBackend::runBackward(const StepValues& values, size_t begin, size_t end) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    end = std::min(end, m_program->backward.size());
+    if (begin >= end && begin > 0) return {};
+    const int64_t n = batchOf(values);
+    writeStepValues(values);
+    const Key key{Phase::Backward, true, n, begin, end, 0};
+    return replay(key, [&](Recorder& rec) { return recordBackward(rec, n, begin, end); });
+}
+
+Result<float> VulkanBackend::gradientNorm(float clipTo) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    uint32_t clipBits = 0;
+    std::memcpy(&clipBits, &clipTo, 4);
+    const Key key{Phase::Norm, true, 0, 0, 0, clipBits};
+    STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
+        STRATA_TRY(recordNorm(rec));
+        return clipTo > 0 ? recordClip(rec, clipTo) : Result<void>{};
+    }));
+    return std::sqrt(stepResults().normSquared);
+}
+
+Result<void> VulkanBackend::optimizerStep(const StepValues& values) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    writeStepValues(values);
+    const Key key{Phase::Optimizer, true, 0, 0, 0, 0};
+    return replay(key, [&](Recorder& rec) { return recordOptimizer(rec); });
+}
+
+Result<float> VulkanBackend::loss() {
+    if (!m_program || !m_program->loss.valid()) return fail("the program has no loss");
+    float value = 0.0f;
+    STRATA_TRY(m_staging->download(rangeOf(m_program->loss, 1), &value, 4));
+    return value;
+}
+
+Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    if (!m_program->loss.valid()) return fail("the program has no loss to train");
+    const int64_t n = batchOf(values);
+    writeStepValues(values);
+    uint32_t clipBits = 0;
+    std::memcpy(&clipBits, &values.clipNorm, 4);
+    // The whole step in one submission: forward, backward, the norm, the guard that keeps the
+    // weights when something is not finite, clipping and the update.
+    const Key key{Phase::Step, true, n, 0, 0, clipBits};
+    STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
+        STRATA_TRY(recordForward(rec, Mode::Train, n, 0, m_program->forward.size()));
+        STRATA_TRY(recordBackward(rec, n, 0, m_program->backward.size()));
+        STRATA_TRY(recordNorm(rec));
+        STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader()));
+        if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
+        return recordOptimizer(rec);
+    }));
+    const shader::StepValues& out = stepResults();
+    return StepResult{.loss = out.loss,
+                      .gradNorm = std::sqrt(out.normSquared),
+                      .applied = out.skip == 0};
+}
+
+Result<bool> VulkanBackend::makeResident(int set, const std::string& field,
+                                         std::span<const float> rows, int64_t count) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    const InputBinding* b = m_program->input(field);
+    if (!b) return fail("no input node takes the field '" + field + "'");
+    int64_t rowFloats = 1;
+    for (int64_t d : b->sampleShape) rowFloats *= d;
+    if (count < 1 || int64_t(rows.size()) != count * rowFloats) {
+        return fail("field '" + field + "' gives " + std::to_string(rows.size()) + " values for " +
+                    std::to_string(count) + " rows of " + std::to_string(rowFloats));
+    }
+    // Row numbers travel as floats (exact below 2^24); keep a quarter of the device for the model.
+    const uint64_t bytes = rows.size() * 4;
+    if (count >= (int64_t(1) << 24) || bytes > m_device->info().deviceLocalBytes() / 4) {
+        return false;
+    }
+    ResidentSet& rs = m_resident[set];
+    std::erase_if(rs.fields, [&](const ResidentField& f) { return f.field == field; });
+    std::erase_if(m_recorded, [&](const auto& kv) {
+        return std::get<0>(kv.first) == Phase::Gather && std::get<3>(kv.first) == size_t(set);
+    });
+    auto buffer = DeviceBuffer::create(*m_device, bytes, false, "the resident '" + field + "' data");
+    if (!buffer) return false;  // it does not fit: the batches come from the host instead
+    STRATA_TRY(m_staging->upload((*buffer)->range(), rows.data(), bytes));
+    rs.fields.push_back({field, rowFloats, std::move(*buffer)});
+    if (!rs.indices) {
+        auto idx = DeviceBuffer::create(*m_device, uint64_t(m_program->batch) * 4, true,
+                                        "the batch's row numbers");
+        if (!idx) return idx.error();
+        rs.indices = std::move(*idx);
+    }
+    return true;
+}
+
+Result<void> VulkanBackend::selectRows(int set, std::span<const int64_t> indices) {
+    auto it = m_resident.find(set);
+    if (it == m_resident.end()) return fail("no resident data set " + std::to_string(set));
+    const int64_t n = int64_t(indices.size());
+    if (n < 1 || n > m_program->batch) {
+        return fail("a batch of " + std::to_string(n) +
+                    " samples does not fit the compiled batch of " +
+                    std::to_string(m_program->batch));
+    }
+    ResidentSet& rs = it->second;
+    auto* slots = static_cast<float*>(rs.indices->mapped());
+    for (int64_t i = 0; i < n; ++i) slots[i] = float(indices[size_t(i)]);
+    const Key key{Phase::Gather, false, n, size_t(set), 0, 0};
+    STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
+        const BufferRange rows{rs.indices->handle(), 0, uint64_t(n) * 4};
+        for (const ResidentField& f : rs.fields) {
+            for (const InputBinding& b : m_program->inputs) {
+                if (b.field != f.field) continue;
+                STRATA_TRY(ops::recordGatherRows(rec, f.rows->range(), uint64_t(f.rowFloats), rows,
+                                                 rangeOf(b.tensor, n)));
+            }
+        }
+        return {};
+    }));
+    m_n = n;
+    return {};
+}
+
+namespace {
+
+Result<std::unique_ptr<Backend>> makeVulkanBackend(const std::string& name) {
+    auto choice = parseDeviceChoice(name);
+    if (!choice) return choice.error();
+    auto instance = Instance::create();
+    if (!instance) return instance.error();
+    auto resolved = resolveDeviceChoice(*choice, (*instance)->devices());
+    if (!resolved) return resolved.error();
+    if (resolved->cpu) return fail("no Vulkan device is used: " + resolved->reason);
+    auto backend = VulkanBackend::create(*instance, resolved->vulkanIndex);
+    if (!backend) return backend.error();
+    return std::unique_ptr<Backend>(std::move(*backend));
+}
+
+}  // namespace
+
+void registerVulkanBackend() {
+    registerBackendFactory(makeVulkanBackend);
+}
+
+}  // namespace strata::gpu

@@ -1,0 +1,86 @@
+// Recurrent-family kernels against the CPU kernels: odd sizes (T = 5, 3 features, hidden 7) so
+// no dimension matches a tile, batch 1 and 3, and a covering set of the parameters that change
+// the kernel path (cell, layers, direction, output, bias, nonlinearity).
+#include "layer_check.h"
+
+namespace strata::gpu::test {
+namespace {
+
+struct RecurrentCase {
+    int64_t layers;
+    bool bidirectional;
+    const char* output;
+    bool bias;
+    int64_t batch;
+};
+
+// Every pair of {1, 2 layers} x {uni, bidirectional} appears, each with both outputs and both
+// bias settings somewhere, and batch 1 once.
+const std::vector<RecurrentCase> kCases = {
+    {1, false, "sequence", true, 1},
+    {1, true, "last", false, 3},
+    {2, false, "last", true, 3},
+    {2, true, "sequence", false, 3},
+    {2, true, "last", true, 2},
+};
+
+class RecurrentKernelTest : public LayerKernelTest {
+protected:
+    // Every case of kCases with hidden 7 on (batch, T = 5, 3 features).
+    void run(const std::string& type, const Params& extra = {}) {
+        for (const auto& rc : kCases) {
+            Params p = extra;
+            p["hidden_size"] = int64_t(7);
+            p["num_layers"] = rc.layers;
+            p["bidirectional"] = rc.bidirectional;
+            p["output"] = std::string(rc.output);
+            p["bias"] = rc.bias;
+            expectMatchesCpu({.type = type,
+                              .params = p,
+                              .inputs = {{Shape({1, 5, 3}), DType::Float32}},
+                              .batch = rc.batch});
+        }
+    }
+};
+
+TEST_F(RecurrentKernelTest, RnnTanhMatchesCpu) { run("rnn"); }
+
+TEST_F(RecurrentKernelTest, RnnReluMatchesCpu) {
+    run("rnn", {{"nonlinearity", std::string("relu")}});
+}
+
+TEST_F(RecurrentKernelTest, LstmMatchesCpu) { run("lstm"); }
+
+TEST_F(RecurrentKernelTest, GruMatchesCpu) { run("gru"); }
+
+TEST_F(RecurrentKernelTest, LongSequenceKeepsBackpropThroughTimeExact) {
+    expectMatchesCpu({.type = "lstm",
+                      .params = {{"hidden_size", int64_t(9)}, {"bidirectional", true}},
+                      .inputs = {{Shape({1, 24, 5}), DType::Float32}},
+                      .batch = 2,
+                      .tol = 2e-4});
+}
+
+TEST_F(LayerKernelTest, EmbeddingMatchesCpu) {
+    // 6 rows for 21 or 3 ids: rows repeat within the batch, so gradients of repeated ids add.
+    for (const auto& [shape, batch] : std::vector<std::pair<Shape, int64_t>>{
+             {Shape({1, 7}), 3}, {Shape({1}), 3}, {Shape({1, 2, 3}), 1}}) {
+        expectMatchesCpu({.type = "embedding",
+                          .params = {{"num_embeddings", int64_t(6)}, {"embedding_dim", int64_t(5)}},
+                          .inputs = {{shape, DType::Int32}},
+                          .batch = batch,
+                          .intRange = 6});
+    }
+}
+
+TEST_F(LayerKernelTest, EmbeddingOutOfRangeIdsGiveZerosAndNoGradient) {
+    // Ids 6..9 select no row: zeros forward, nothing added to any row backward, like the CPU.
+    expectMatchesCpu({.type = "embedding",
+                      .params = {{"num_embeddings", int64_t(6)}, {"embedding_dim", int64_t(9)}},
+                      .inputs = {{Shape({1, 11}), DType::Int32}},
+                      .batch = 3,
+                      .intRange = 10});
+}
+
+}  // namespace
+}  // namespace strata::gpu::test

@@ -1,0 +1,195 @@
+// The Vulkan backend over whole compiled programs: the same results as the CPU backend, a step
+// recorded once and replayed, partial batches, and the sentences a person gets when a model does
+// not fit.
+#include <cmath>
+
+#include "core/engine/cpu_backend.h"
+#include "core/engine/program.h"
+#include "gpu/vulkan_backend.h"
+#include "gpu_fixture.h"
+#include "train/train_helpers.h"
+
+namespace strata::gpu::test {
+namespace {
+
+using strata::test::mustAdd;
+using strata::test::mustConnect;
+
+// x (N, 12) -> fc1 (20) -> gelu -> fc2 (5): no loss, forward only.
+Graph inferenceGraph() {
+    Graph g;
+    GraphEdit e(g);
+    NodeId x = mustAdd(e, "input", "x", {{"shape", std::vector<int64_t>{12}}});
+    NodeId fc1 = mustAdd(e, "linear", "fc1", {{"out_features", int64_t{20}}});
+    NodeId act = mustAdd(e, "gelu", "act");
+    NodeId fc2 = mustAdd(e, "linear", "fc2", {{"out_features", int64_t{5}}});
+    mustConnect(e, x, "out", fc1, "in");
+    mustConnect(e, fc1, "out", act, "in");
+    mustConnect(e, act, "out", fc2, "in");
+    return g;
+}
+
+class VulkanBackendTest : public GpuTest {
+protected:
+    std::unique_ptr<VulkanBackend> backend() {
+        auto b = VulkanBackend::create(gpuContext().instance, dev().info().index);
+        EXPECT_TRUE(b.ok()) << b.message();
+        return b ? std::move(*b) : nullptr;
+    }
+};
+
+TEST_F(VulkanBackendTest, ForwardMatchesTheCpuBackendIncludingAPartialBatch) {
+    auto p = compile(inferenceGraph(), 8, {.training = false});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu);
+    CpuBackend cpu;
+    ASSERT_TRUE(gpu->prepare(*p).ok());
+    ASSERT_TRUE(cpu.prepare(*p).ok());
+    const auto params = initialParameters(*p, 5);
+    ASSERT_TRUE(gpu->uploadParameters(params).ok());
+    ASSERT_TRUE(cpu.uploadParameters(params).ok());
+    const TensorId out = *p->output("fc2");
+    for (int64_t n : {8, 3, 8}) {
+        SCOPED_TRACE("batch " + std::to_string(n));
+        const auto x = randomFloats(size_t(n * 12), uint32_t(n));
+        ASSERT_TRUE(gpu->setInput("x", x, n).ok());
+        ASSERT_TRUE(cpu.setInput("x", x, n).ok());
+        ASSERT_TRUE(gpu->runForward({.batch = n}, Mode::Eval).ok());
+        ASSERT_TRUE(cpu.runForward({.batch = n}, Mode::Eval).ok());
+        auto g = gpu->download(out, n);
+        auto c = cpu.download(out, n);
+        ASSERT_TRUE(g.ok() && c.ok());
+        EXPECT_LE(maxRelError(*g, *c), 1e-5f);
+    }
+    // Batches 8 and 3 were recorded once each; the second batch of 8 replayed.
+    EXPECT_EQ(gpu->recordings(), 2u);
+    const auto back = gpu->downloadParameters();
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(*back, params);
+}
+
+TEST_F(VulkanBackendTest, AModelThatDoesNotFitIsRefusedWithTheSizeAndTheRemedy) {
+    auto p = compile(inferenceGraph(), int64_t(1) << 31, {.training = false});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu);
+    auto r = gpu->prepare(*p);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.message().find("the activations needs"), std::string::npos) << r.message();
+    EXPECT_NE(r.message().find("smaller batch"), std::string::npos) << r.message();
+}
+
+struct TrainRun {
+    std::vector<float> losses, norms;
+    std::vector<float> parameters;
+};
+
+// Trains mlpGraph for `steps` steps on fixed batches (a partial one every fourth step).
+TrainRun train(Backend& b, const Program& p, int steps, float clip) {
+    TrainRun run;
+    EXPECT_TRUE(b.prepare(p).ok());
+    EXPECT_TRUE(b.uploadParameters(initialParameters(p, 3)).ok());
+    for (int s = 0; s < steps; ++s) {
+        const int64_t n = s % 4 == 3 ? 5 : p.batch;
+        auto x = randomFloats(size_t(n * 6), uint32_t(100 + s), -2.0f, 2.0f);
+        std::vector<float> y(static_cast<size_t>(n));
+        for (int64_t i = 0; i < n; ++i) y[size_t(i)] = float((i + s) % 3);
+        EXPECT_TRUE(b.setInput("x", x, n).ok());
+        EXPECT_TRUE(b.setInput("y", y, n).ok());
+        const StepValues v{.learningRate = 0.02f, .step = s + 1, .seed = uint64_t(s) << 40 | 7,
+                           .batch = n, .clipNorm = clip};
+        auto r = b.trainStep(v);
+        EXPECT_TRUE(r.ok()) << r.message();
+        if (!r) break;
+        EXPECT_TRUE(r->applied);
+        run.losses.push_back(r->loss);
+        run.norms.push_back(r->gradNorm);
+    }
+    run.parameters = b.downloadParameters().value();
+    return run;
+}
+
+TEST_F(VulkanBackendTest, TwentyTrainingStepsAgreeWithTheCpuForEveryOptimizer) {
+    const std::vector<OptimizerSettings> optimizers = {
+        {.name = "sgd", .momentum = 0.9, .nesterov = true, .weightDecay = 1e-3},
+        {.name = "adam"},
+        {.name = "adamw", .weightDecay = 0.01},
+        {.name = "rmsprop", .momentum = 0.5, .alpha = 0.9}};
+    for (const auto& o : optimizers) {
+        for (float clip : {0.0f, 0.5f}) {
+            SCOPED_TRACE(o.name + " clip " + std::to_string(clip));
+            auto p = compile(strata::test::mlpGraph(6, 24, 3), 16, {.optimizer = o});
+            ASSERT_TRUE(p.ok()) << p.message();
+            auto gpu = backend();
+            ASSERT_TRUE(gpu);
+            CpuBackend cpu;
+            const TrainRun g = train(*gpu, *p, 20, clip);
+            const TrainRun c = train(cpu, *p, 20, clip);
+            ASSERT_EQ(g.losses.size(), 20u);
+            EXPECT_LE(maxRelError(g.losses, c.losses), 1e-3f);
+            // Adam's m / sqrt(v) turns rounding differences of tiny gradients into whole steps,
+            // so norms and weights drift apart a little faster than the losses.
+            EXPECT_LE(maxRelError(g.norms, c.norms), 1e-2f);
+            EXPECT_LE(maxRelError(g.parameters, c.parameters), 1e-2f);
+            EXPECT_LT(c.losses.back(), c.losses.front());
+            // One recording per batch size; every other step replayed.
+            EXPECT_EQ(gpu->recordings(), 2u);
+        }
+    }
+}
+
+TEST_F(VulkanBackendTest, ANonFiniteStepKeepsTheLastGoodWeights) {
+    auto p = compile(strata::test::mlpGraph(6, 8, 3), 4, {.optimizer = {.name = "adam"}});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu && gpu->prepare(*p).ok());
+    auto params = initialParameters(*p, 1);
+    const size_t poisoned = size_t(p->tensor(*p->find("fc2.bias")).offset);
+    params[poisoned] = std::nanf("");  // every logit of class 0 becomes NaN
+    ASSERT_TRUE(gpu->uploadParameters(params).ok());
+    ASSERT_TRUE(gpu->setInput("x", randomFloats(24, 1), 4).ok());
+    ASSERT_TRUE(gpu->setInput("y", std::vector<float>{0, 1, 2, 0}, 4).ok());
+    auto r = gpu->trainStep({.learningRate = 0.1f, .step = 1, .batch = 4});
+    ASSERT_TRUE(r.ok()) << r.message();
+    EXPECT_FALSE(r->applied);
+    EXPECT_TRUE(std::isnan(r->loss));
+    auto after = gpu->downloadParameters();
+    ASSERT_TRUE(after.ok());
+    EXPECT_TRUE(std::isnan((*after)[poisoned]));
+    for (size_t i = 0; i < params.size(); ++i) {
+        if (i != poisoned) ASSERT_EQ((*after)[i], params[i]) << i;
+    }
+    EXPECT_EQ(gpu->downloadOptimizerState().value(),
+              std::vector<float>(gpu->downloadOptimizerState().value().size(), 0.0f));
+}
+
+TEST_F(VulkanBackendTest, AResidentDatasetGathersEachBatchOnTheDevice) {
+    auto p = compile(inferenceGraph(), 4, {.training = false});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu && gpu->prepare(*p).ok());
+    ASSERT_TRUE(gpu->keepsDataResident());
+    const int64_t rows = 10;
+    const auto data = randomFloats(size_t(rows * 12), 3);
+    auto kept = gpu->makeResident(0, "x", data, rows);
+    ASSERT_TRUE(kept.ok()) << kept.message();
+    ASSERT_TRUE(*kept);
+    const TensorId x = p->inputs[0].tensor;
+    for (const std::vector<int64_t>& pick : {std::vector<int64_t>{9, 0, 4, 4}, {7, 2}}) {
+        ASSERT_TRUE(gpu->selectRows(0, pick).ok());
+        const int64_t n = int64_t(pick.size());
+        auto got = gpu->download(x, n);
+        ASSERT_TRUE(got.ok());
+        for (int64_t i = 0; i < n; ++i) {
+            for (int64_t k = 0; k < 12; ++k) {
+                ASSERT_EQ((*got)[size_t(i * 12 + k)], data[size_t(pick[size_t(i)] * 12 + k)]);
+            }
+        }
+    }
+    EXPECT_FALSE(gpu->selectRows(1, std::vector<int64_t>{0}).ok());  // no validation set kept
+    EXPECT_FALSE(gpu->makeResident(0, "x", data, rows + 1).ok());     // count does not match
+}
+
+}  // namespace
+}  // namespace strata::gpu::test
