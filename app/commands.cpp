@@ -34,7 +34,9 @@ const std::vector<Command>& commands() {
          cmdPredict},
         {"devices", "devices [--device D]", "list Vulkan devices and the CPU backend; which one "
          "auto picks", cmdDevices},
-        {"bench", "bench --kernels", "GEMM GFLOP/s (Vulkan and OpenBLAS) and dispatch cost",
+        {"bench", "bench --kernels | --ui",
+         "GEMM GFLOP/s (Vulkan and OpenBLAS) and dispatch cost; --ui: the studio's event-loop "
+         "latency while the largest sample trains",
          cmdBench},
     };
     return table;

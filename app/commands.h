@@ -27,6 +27,8 @@ const std::vector<Command>& commands();
 int run(int argc, char** argv);
 // Opens the studio; returns its exit code. Defined by the UI when it is built.
 int runStudio(int argc, char** argv);
+// Lets core::availableDevices() list the Vulkan devices (the studio's device box).
+void registerDeviceList();
 
 // "--epochs 3" style options: returns the value after `flag` and removes both, or def.
 bool takeFlag(Args& args, const std::string& flag);

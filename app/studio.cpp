@@ -79,6 +79,7 @@ int runStudio(int argc, char** argv) {
     QApplication::setApplicationName("strata");
     QApplication::setApplicationVersion(STRATA_VERSION);
     ui::applyStudioStyle();
+    registerDeviceList();
 
     const QString screenshot = qEnvironmentVariable("STRATA_SCREENSHOT");
     ui::MainWindow::Options options;

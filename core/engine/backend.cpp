@@ -9,7 +9,8 @@ namespace strata {
 
 namespace {
 BackendFactory g_factory = nullptr;
-}
+DeviceLister g_lister = nullptr;
+}  // namespace
 
 void registerBackendFactory(BackendFactory factory) {
     g_factory = factory;
@@ -40,6 +41,24 @@ Result<std::vector<TensorId>> inputTensorsFor(const Program& program, const std:
     }
     if (found.empty()) return fail("no input node takes the field '" + field + "'");
     return found;
+}
+
+void registerDeviceLister(DeviceLister lister) {
+    g_lister = lister;
+}
+
+std::vector<DeviceOption> availableDevices() {
+    std::vector<DeviceOption> out = {
+        {"auto", g_factory ? "the best GPU when there is one, else the CPU" : "the CPU (no GPU "
+                                                                              "backend built in)"},
+        {"cpu", "CPU backend (loops + OpenBLAS)"}};
+    // Listed devices are only usable through the factory that serves them.
+    if (g_lister && g_factory) {
+        for (DeviceOption& d : g_lister()) {
+            if (d.name != "auto" && d.name != "cpu") out.push_back(std::move(d));
+        }
+    }
+    return out;
 }
 
 Result<StepResult> Backend::trainStep(const StepValues& v) {

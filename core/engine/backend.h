@@ -143,4 +143,15 @@ Result<std::unique_ptr<Backend>> createBackend(const std::string& device);
 using BackendFactory = Result<std::unique_ptr<Backend>> (*)(const std::string& device);
 void registerBackendFactory(BackendFactory factory);
 
+// The device names createBackend accepts, for pickers (the studio's device box): what
+// `strata devices` lists. "auto" and "cpu" always; then whatever the registered lister reports
+// (gpu/ registers one that enumerates the Vulkan devices as "vulkan:N").
+struct DeviceOption {
+    std::string name;         // "auto", "cpu", "vulkan:0"
+    std::string description;  // "CPU backend (loops + OpenBLAS)", "NVIDIA RTX 3060 (discrete GPU)"
+};
+using DeviceLister = std::vector<DeviceOption> (*)();
+void registerDeviceLister(DeviceLister lister);
+std::vector<DeviceOption> availableDevices();
+
 }  // namespace strata

@@ -53,9 +53,13 @@ void ClassifierScore::add(std::span<const float> logits, std::span<const float> 
                                            static_cast<int64_t>(targets.size()));
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t t = std::lround(targets[static_cast<size_t>(r)]);
-        if (t == m_ignore || t < 0 || t >= m_classes) continue;
         const float* row = logits.data() + r * m_classes;  // (classes)
         const int64_t pred = std::max_element(row, row + m_classes) - row;
+        if (m_keepConfusion) {
+            m_predictions.push_back(static_cast<int32_t>(pred));
+            m_targets.push_back(static_cast<int32_t>(t));
+        }
+        if (t == m_ignore || t < 0 || t >= m_classes) continue;
         ++m_counted;
         if (pred == t) ++m_correct;
         if (m_keepConfusion) ++m_confusion[static_cast<size_t>(t * m_classes + pred)];

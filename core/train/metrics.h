@@ -32,6 +32,11 @@ struct EpochMetrics {
     double valAccuracy = kNoValue;
     int64_t classes = 0;             // confusion matrix side, 0 when none
     std::vector<int64_t> confusion;  // (classes, classes): row = target, column = prediction
+    // Per validation row in dataset order, so a confusion cell can list its samples: the argmax
+    // class and the target. A row is a sample, or one position of it for (N, T, C) logits
+    // (rowsPerSample = T). Empty without a confusion matrix; never written to JSON.
+    std::vector<int32_t> predictions, targets;  // (rows)
+    int64_t rowsPerSample = 1;
     double seconds = 0;
 };
 
@@ -51,10 +56,14 @@ public:
     double accuracy() const { return m_counted ? double(m_correct) / double(m_counted) : kNoValue; }
     int64_t classes() const { return m_classes; }
     const std::vector<int64_t>& confusion() const { return m_confusion; }
+    // With keepConfusion, every row added in order (ignored targets included, as given).
+    const std::vector<int32_t>& predictions() const { return m_predictions; }
+    const std::vector<int32_t>& targets() const { return m_targets; }
 
 private:
     int64_t m_classes, m_ignore;
     bool m_keepConfusion;
+    std::vector<int32_t> m_predictions, m_targets;
     int64_t m_counted = 0, m_correct = 0;
     std::vector<int64_t> m_confusion;
 };

@@ -167,6 +167,36 @@ void Trainer::setLearningRate(double lr) {
     m_baseLearningRate = lr;
 }
 
+Result<void> Trainer::requestCheckpoint(const std::filesystem::path& path) {
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_state == TrainerState::Idle || !m_program) {
+            return fail("there is no training run to checkpoint; train first");
+        }
+        if (!m_workerDone) {
+            m_checkpointRequests.push_back(path);
+            m_cv.notify_all();
+            return {};
+        }
+    }
+    // The worker has ended: the backend is no longer in use by it.
+    return saveCheckpoint(path);
+}
+
+void Trainer::serveCheckpointRequests() {
+    std::vector<std::filesystem::path> paths;
+    {
+        std::lock_guard lock(m_mutex);
+        paths.swap(m_checkpointRequests);
+    }
+    for (const auto& path : paths) {
+        if (auto r = saveCheckpoint(path); !r) {
+            emit({TrainerEvent::Kind::CheckpointFailed, {},
+                  "the checkpoint " + path.string() + " could not be written: " + r.message()});
+        }
+    }
+}
+
 void Trainer::wait() {
     if (m_thread.joinable()) m_thread.join();
 }
@@ -217,6 +247,11 @@ void Trainer::run(std::stop_token token) {
         m_state = TrainerState::Failed;
         emit({TrainerEvent::Kind::Error, {}, r.message()});
     }
+    {
+        std::lock_guard lock(m_mutex);
+        m_workerDone = true;
+    }
+    serveCheckpointRequests();  // those that arrived during the last step
 }
 
 bool Trainer::waitWhilePaused(std::stop_token& token, const std::string& problem) {
@@ -224,11 +259,17 @@ bool Trainer::waitWhilePaused(std::stop_token& token, const std::string& problem
     if (!problem.empty()) m_pauseRequested = true;
     refreshWeights();
     emit({TrainerEvent::Kind::Paused, {}, problem.empty() ? "paused" : problem});
-    {
-        std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, token, [&] { return !m_pauseRequested.load(); });
+    for (;;) {
+        {
+            std::unique_lock lock(m_mutex);
+            m_cv.wait(lock, token, [&] {
+                return !m_pauseRequested.load() || !m_checkpointRequests.empty();
+            });
+        }
+        if (token.stop_requested()) return false;
+        serveCheckpointRequests();
+        if (!m_pauseRequested) break;
     }
-    if (token.stop_requested()) return false;
     m_state = TrainerState::Running;
     emit({TrainerEvent::Kind::Resumed, {}, "resumed"});
     return true;
@@ -435,6 +476,10 @@ Result<EpochMetrics> Trainer::evaluate(const Dataset& data) {
         if (!score.confusion().empty()) {
             m.classes = m_classes;
             m.confusion = score.confusion();
+            m.predictions = score.predictions();
+            m.targets = score.targets();
+            m.rowsPerSample =
+                size > 0 ? std::max<int64_t>(1, int64_t(m.targets.size()) / size) : 1;
         }
     }
     return m;
@@ -472,6 +517,7 @@ Result<void> Trainer::runEpochs(std::stop_token& token) {
         const auto epochStart = std::chrono::steady_clock::now();
         const std::vector<int64_t> order = epochOrder(m_pos.epoch);
         while (m_pos.batchInEpoch < spe) {
+            serveCheckpointRequests();
             if (token.stop_requested()) return finish(TrainerState::Stopped, "stopped");
             if (m_config.maxSteps > 0 && m_pos.step >= m_config.maxSteps) {
                 return finish(TrainerState::Stopped, "stopped");
@@ -509,12 +555,19 @@ Result<void> Trainer::runEpochs(std::stop_token& token) {
             m.valAccuracy = v->valAccuracy;
             m.classes = v->classes;
             m.confusion = std::move(v->confusion);
+            m.predictions = std::move(v->predictions);
+            m.targets = std::move(v->targets);
+            m.rowsPerSample = v->rowsPerSample;
         }
         m.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - epochStart).count();
         {
             std::lock_guard lock(m_mutex);
-            m_pos.history.push_back(m);
+            // The history goes into every checkpoint: the per-row predictions stay out of it.
+            EpochMetrics kept = m;
+            kept.predictions.clear();
+            kept.targets.clear();
+            m_pos.history.push_back(std::move(kept));
         }
         m_pos.epoch += 1;
         m_pos.batchInEpoch = 0;

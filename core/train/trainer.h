@@ -53,6 +53,7 @@ struct TrainerEvent {
         Checkpoint,  // message: the file written
         Error,       // training cannot continue; message says why
         Finished,    // message: "completed", "stopped" or "early stopping"
+        CheckpointFailed,  // a requested checkpoint could not be written; message says why
     };
     Kind kind;
     EpochMetrics epoch;
@@ -76,6 +77,11 @@ public:
     void resume();
     void stop();  // honoured before the next step; writes last.ckpt when checkpointing
     void setLearningRate(double lr);  // the base rate; the schedule still applies on top
+    // A checkpoint of the run as it stands (resumable with TrainerConfig::resumeFrom). While the
+    // worker runs it is written between two steps (at once when paused) and reported by a
+    // Checkpoint or CheckpointFailed event; once the worker has ended it is written here and the
+    // result returned (the Checkpoint event is sent too).
+    Result<void> requestCheckpoint(const std::filesystem::path& path);
     void wait();                      // until the worker ends (finished, stopped or failed)
 
     TrainerState state() const { return m_state.load(); }
@@ -105,6 +111,7 @@ private:
     std::string diagnoseNonFinite(const StepValues& values);
     void snapshotAttention();
     Result<void> saveCheckpoint(const std::filesystem::path& path);
+    void serveCheckpointRequests();  // worker: writes the requested checkpoints
     void refreshWeights();
     void emit(TrainerEvent e);
     std::vector<int64_t> epochOrder(int64_t epoch) const;
@@ -126,6 +133,8 @@ private:
     std::function<void(const TrainerEvent&)> m_callback;
     WeightSet m_weights;
     std::string m_problem;
+    std::vector<std::filesystem::path> m_checkpointRequests;
+    bool m_workerDone = false;  // requests are then served on the caller's thread
     SpscRing<StepMetrics> m_steps;
     LatestValue<std::vector<AttentionSnapshot>> m_attention;
 

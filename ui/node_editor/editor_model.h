@@ -28,6 +28,8 @@ public:
 
     // Replaces the whole document (new, open, restore); clears the undo history.
     void reset(Document doc);
+    // The training dashboard's settings: saved with the document, not part of the undo history.
+    void setTrainingSettings(const TrainingSettings& settings) { m_doc.training = settings; }
 
     QPointF position(const std::string& nodeName) const;
     QPointF position(NodeId id) const;

@@ -4,8 +4,11 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
+#include <QEvent>
 #include <cmath>
 #include <qcustomplot.h>
+
+#include "ui/training/plot_style.h"
 
 namespace strata::ui {
 
@@ -28,6 +31,7 @@ AttentionView::AttentionView(QWidget* parent) : QWidget(parent) {
     m_plot = new QCustomPlot;
     m_plot->setMinimumSize(200, 150);
     m_plot->plotLayout()->clear();
+    m_plot->setBackground(palette().color(QPalette::Base));
     layout->addWidget(m_plot, 1);
     connect(m_layer, &QComboBox::currentIndexChanged, this, [this] {
         const AttentionSnapshot* s = current();
@@ -43,8 +47,82 @@ AttentionView::AttentionView(QWidget* parent) : QWidget(parent) {
     connect(m_head, &QComboBox::currentIndexChanged, this, [this] { rebuild(); });
 }
 
+void AttentionView::setTokens(const QStringList& tokens) {
+    m_tokens = tokens;
+    m_builtFor.clear();  // the axes carry the labels
+    rebuild();
+}
+
+void AttentionView::resizeEvent(QResizeEvent* e) {
+    QWidget::resizeEvent(e);
+    m_builtFor.clear();  // label spacing follows the size
+    rebuild();
+}
+
+void AttentionView::changeEvent(QEvent* e) {
+    QWidget::changeEvent(e);
+    if (e->type() == QEvent::PaletteChange) {
+        m_plot->setBackground(palette().color(QPalette::Base));
+        m_builtFor.clear();
+        rebuild();
+    }
+}
+
+void AttentionView::labelAxis(QCPAxis* axis, int64_t count, double pixels) {
+    QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
+    const bool tokens = m_tokens.size() == count;
+    // Every position while they fit; beyond that every k-th so the labels stay legible.
+    const double spacing = axis->orientation() == Qt::Vertical ? 11.0 : 16.0;  // pixels a label
+    const int64_t every =
+        std::max<int64_t>(1, int64_t(std::ceil(double(count) * spacing / std::max(pixels, 1.0))));
+    for (int64_t i = 0; i < count; i += every) {
+        ticker->addTick(double(i), tokens ? m_tokens[int(i)] : QString::number(i));
+    }
+    axis->setTicker(ticker);
+    axis->setSubTicks(false);
+    axis->setTickLabelFont(QFont(font().family(), 7));
+    axis->grid()->setVisible(false);
+}
+
+namespace {
+// One entry per position, empty where the axis leaves the label out for lack of room.
+QStringList axisLabels(QCPAxis* axis, int count) {
+    QStringList out;
+    for (int i = 0; i < count; ++i) out << QString();
+    auto ticker = axis->ticker().dynamicCast<QCPAxisTickerText>();
+    if (!ticker) return out;
+    for (auto it = ticker->ticks().constBegin(); it != ticker->ticks().constEnd(); ++it) {
+        const int i = int(std::lround(it.key()));
+        if (i >= 0 && i < count) out[i] = it.value();
+    }
+    return out;
+}
+}  // namespace
+
+QStringList AttentionView::keyLabels(int heatmap) const {
+    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return {};
+    auto* map = qobject_cast<QCPColorMap*>(m_plot->plottable(heatmap));
+    if (!map) return {};
+    return axisLabels(m_plot->axisRect(heatmap)->axis(QCPAxis::atBottom), map->data()->keySize());
+}
+
+QStringList AttentionView::queryLabels(int heatmap) const {
+    if (heatmap < 0 || heatmap >= m_plot->axisRectCount()) return {};
+    auto* map = qobject_cast<QCPColorMap*>(m_plot->plottable(heatmap));
+    if (!map) return {};
+    return axisLabels(m_plot->axisRect(heatmap)->axis(QCPAxis::atLeft), map->data()->valueSize());
+}
+
+Result<void> AttentionView::exportPng(const QString& path) {
+    if (!m_plot->savePng(path, std::max(600, m_plot->width()), std::max(400, m_plot->height()))) {
+        return fail(path.toStdString() + " cannot be written");
+    }
+    return {};
+}
+
 void AttentionView::clear() {
     m_snapshots.clear();
+    m_tokens.clear();
     m_layer->clear();
     m_caption->setText(tr("Attention maps appear once training runs a Transformer."));
     rebuild();
@@ -116,6 +194,7 @@ void AttentionView::rebuild() {
     if (shape != m_builtFor) {
         m_plot->clearPlottables();
         m_plot->plotLayout()->clear();
+        m_plot->setBackground(palette().color(QPalette::Base));
         const int columns = int(std::ceil(std::sqrt(double(heads.size()))));
         for (size_t i = 0; i < heads.size(); ++i) {
             auto* rect = new QCPAxisRect(m_plot);
@@ -126,6 +205,13 @@ void AttentionView::rebuild() {
             x->setLabel(tr("head %1").arg(heads[i] + 1));
             x->setRange(-0.5, double(s->keys) - 0.5);
             y->setRange(-0.5, double(s->queries) - 0.5);
+            styleAxis(x, palette());
+            styleAxis(y, palette());
+            rect->setBackground(palette().color(QPalette::Base));
+            // What each map gets of the plot, less its axis labels.
+            const int rows = int((heads.size() + size_t(columns) - 1) / size_t(columns));
+            labelAxis(x, s->keys, m_plot->width() / double(columns) - 40);
+            labelAxis(y, s->queries, m_plot->height() / double(rows) - 36);
             auto* map = new QCPColorMap(x, y);
             map->setGradient(QCPColorGradient::gpThermal);
             map->setInterpolate(false);
