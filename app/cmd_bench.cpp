@@ -66,14 +66,19 @@ std::vector<int> parseSizes(const std::string& text) {
 
 }  // namespace
 
+// app/cmd_bench_workloads.cpp: --workload and --profile.
+bool isWorkloadBench(const Args& args);
+int cmdBenchWorkloads(const Args& args);
+
 int cmdBench(const Args& argsIn) {
+    if (isWorkloadBench(argsIn)) return cmdBenchWorkloads(argsIn);
     Args args = argsIn;
     const bool kernels = takeFlag(args, "--kernels");
     const std::string deviceFlag = takeOption(args, "--device", "vulkan");
     const auto sizes = parseSizes(takeOption(args, "--sizes", "256,512,1024,2048"));
     const double budget = std::stod(takeOption(args, "--seconds", "0.5"));
     if (!args.empty()) return usageError("bench takes no argument '" + args[0] + "'");
-    if (!kernels) return usageError("bench needs --kernels (the only benchmark so far)");
+    if (!kernels) return usageError("bench needs --kernels, --workload W or --profile W");
 
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);

@@ -34,7 +34,9 @@ const std::vector<Command>& commands() {
          cmdPredict},
         {"devices", "devices [--device D]", "list Vulkan devices and the CPU backend; which one "
          "auto picks", cmdDevices},
-        {"bench", "bench --kernels", "GEMM GFLOP/s (Vulkan and OpenBLAS) and dispatch cost",
+        {"bench", "bench --kernels|--workload W|--profile W",
+         "GEMM GFLOP/s and dispatch cost; training workloads W1-W4 (or all) with --device "
+         "--steps --warmup --threads; one step's time per op",
          cmdBench},
     };
     return table;

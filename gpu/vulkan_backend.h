@@ -43,6 +43,13 @@ public:
     Result<void> optimizerStep(const StepValues& values) override;
     Result<float> loss() override;
     Result<StepResult> trainStep(const StepValues& values) override;
+    // Profiling: timestamps after every op (and after the norm, guard and update of a step);
+    // timings() sums their differences over the replays since resetTimings().
+    bool setProfiling(bool on) override;
+    std::vector<OpTiming> timings() const override { return m_timings; }
+    void resetTimings() override { m_timings.clear(); }
+    int64_t deviceBytes() const override;
+    int64_t dispatchesPerStep() const override { return m_stepCommands; }
 
     Device& device() const { return *m_device; }
     // Submissions since prepare (tests check that a step replays instead of re-recording).
@@ -68,6 +75,8 @@ private:
     Result<void> recordClip(Recorder& rec, float clipTo);
     Result<void> recordOptimizer(Recorder& rec);
     Result<BufferRange> scratch(uint64_t floats, const std::string& what);
+    Result<void> mark(Recorder& rec, const std::string& label);  // a timestamp when profiling
+    Result<void> collectTimings(Recorder& rec);
     BufferRange stepHeader() const;
     BufferRange stepField(size_t byteOffset) const;
     const shader::StepValues& stepResults() const;  // what the last submission left there
@@ -86,6 +95,10 @@ private:
     std::map<Key, std::unique_ptr<Recorder>> m_recorded;
     size_t m_recordings = 0;
     int64_t m_n = 0;
+    bool m_profiling = false;
+    std::vector<OpTiming> m_timings;
+    int64_t m_stepCommands = -1;  // commands of the last trainStep, input copies included
+    int64_t m_inputCopies = 0;    // staging copies by setInput since the last trainStep
 };
 
 // Makes createBackend("vulkan", "vulkan:N", "auto") build a VulkanBackend. Called once at
