@@ -170,7 +170,9 @@ Result<std::shared_ptr<AnnotatedDataset>> random(const nlohmann::json& options) 
                 out[i] = static_cast<float>(f.mean + f.std * rng.normal());
             }
         } else if (f.distribution == "uniform") {
-            for (int64_t i = 0; i < size; ++i) out[i] = static_cast<float>(rng.uniform(f.low, f.high));
+            for (int64_t i = 0; i < size; ++i) {
+                out[i] = static_cast<float>(rng.uniform(f.low, f.high));
+            }
         } else {
             const int64_t low = int64_t(f.low), span = int64_t(f.high) - low;
             notes.numClasses[name] = int64_t(f.high);
