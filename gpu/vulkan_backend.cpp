@@ -7,6 +7,8 @@
 
 #include "core/engine/cpu_backend.h"
 #include "gpu/layer_kernels.h"
+#include "gpu/ops/gather.h"
+#include "gpu/ops/metrics.h"
 #include "gpu/ops/optimizer.h"
 #include "gpu/ops/reduce.h"
 #include "gpu/vk_check.h"
@@ -50,6 +52,7 @@ std::string VulkanBackend::deviceName() const {
 
 Result<void> VulkanBackend::prepare(const Program& program) {
     m_recorded.clear();
+    m_resident.clear();
     m_program = &program;
     m_n = program.batch;
     m_recordings = 0;
@@ -68,8 +71,7 @@ Result<void> VulkanBackend::prepare(const Program& program) {
     STRATA_TRY(make(program.trainableFloats, false, "the gradients", m_grads));
     STRATA_TRY(make(stateFloats, false, "the optimizer state", m_state));
     STRATA_TRY(make(program.activationFloats, false, "the activations", m_activations));
-    const uint64_t align = m_device->bindingAlignment();
-    const uint64_t stepBytes = align * (1 + program.forward.size()) + align;
+    const uint64_t stepBytes = seedOffset(program.forward.size());
     STRATA_TRY(make(int64_t(stepBytes / 4), true, "the step values", m_step));
     std::memset(m_step->mapped(), 0, m_step->size());
     if (!m_scratch) STRATA_TRY(make(int64_t(4) << 20, false, "the scratch space", m_scratch));
@@ -124,11 +126,10 @@ void VulkanBackend::writeStepValues(const StepValues& values) {
     header.seedLo = uint32_t(values.seed);
     header.seedHi = uint32_t(values.seed >> 32);
     std::memcpy(base, &header, sizeof header);  // skip, loss and normSquared start at 0
-    const uint64_t align = m_device->bindingAlignment();
     for (size_t i = 0; i < m_program->forward.size(); ++i) {
         const uint64_t s = opSeed(values.seed, m_program->forward[i].node);
         const uint32_t words[2] = {uint32_t(s), uint32_t(s >> 32)};
-        std::memcpy(base + align * (1 + i), words, sizeof words);
+        std::memcpy(base + seedOffset(i), words, sizeof words);
     }
 }
 
@@ -214,7 +215,6 @@ int64_t VulkanBackend::deviceBytes() const {
 Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, size_t begin,
                                           size_t end) {
     const Program& p = *m_program;
-    const uint64_t align = m_device->bindingAlignment();
     for (size_t i = begin; i < end; ++i) {
         const ProgramOp& op = p.forward[i];
         const GpuLayerKernels* k = findGpuKernels(op.spec->id);
@@ -226,7 +226,7 @@ Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, s
                        .params = op.params,
                        .name = op.name,
                        .training = mode == Mode::Train,
-                       .seed = {m_step->handle(), align * (1 + i), 8}};
+                       .seed = {m_step->handle(), seedOffset(i), 8}};
         auto tensor = [&](TensorId id) {
             if (!id.valid()) return GpuTensor{};
             return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
@@ -247,7 +247,6 @@ Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, s
 
 Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begin, size_t end) {
     const Program& p = *m_program;
-    const uint64_t align = m_device->bindingAlignment();
     if (begin == 0) {
         if (p.trainableFloats > 0) {
             STRATA_TRY(rec.fill(arenaRange(Arena::Gradients), 0, "zero the gradients"));
@@ -271,7 +270,7 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
                        .params = op.params,
                        .name = op.name,
                        .training = true,
-                       .seed = {m_step->handle(), align * (1 + size_t(op.forwardIndex)), 8}};
+                       .seed = {m_step->handle(), seedOffset(size_t(op.forwardIndex)), 8}};
         auto tensor = [&](TensorId id) {
             if (!id.valid()) return GpuTensor{};
             return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
@@ -291,6 +290,11 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
         STRATA_TRY(mark(rec, op.name + " backward"));
     }
     return {};
+}
+
+uint64_t VulkanBackend::seedOffset(size_t forwardOp) const {
+    const uint64_t align = m_device->bindingAlignment();
+    return alignUp(sizeof(shader::StepValues), align) + align * forwardOp;
 }
 
 BufferRange VulkanBackend::stepHeader() const {
@@ -319,6 +323,31 @@ Result<void> VulkanBackend::recordClip(Recorder& rec, float clipTo) {
     if (m_program->trainableFloats == 0) return {};
     return ops::recordClipScale(rec, arenaRange(Arena::Gradients),
                                 stepField(offsetof(shader::StepValues, normSquared)), clipTo);
+}
+
+bool VulkanBackend::classifies() const {
+    return m_program->lossOp >= 0 &&
+           m_program->forward[size_t(m_program->lossOp)].spec->id == "cross_entropy";
+}
+
+Result<void> VulkanBackend::recordAccuracy(Recorder& rec, int64_t n) {
+    if (!classifies()) return {};
+    const ProgramOp& op = m_program->forward[size_t(m_program->lossOp)];
+    const ProgramTensor& logits = m_program->tensor(op.inputs[0]);
+    const uint32_t classes = uint32_t(logits.shape[-1]);
+    const uint32_t rows = uint32_t(logits.numelAt(n) / classes);
+    m_scratchUsed = 0;
+    auto predictions = scratch(rows, "the step's predictions");
+    if (!predictions) return predictions.error();
+    return ops::recordArgmaxAccuracy(
+        rec, {.rows = rows,
+              .classes = classes,
+              .ignoreIndex = int32_t(getInt(op.params, "ignore_index")),
+              .logits = rangeOf(op.inputs[0], n),
+              .targets = rangeOf(op.inputs[1], n),
+              .predictions = *predictions,
+              .correct = stepField(offsetof(shader::StepValues, correct)),
+              .counted = stepField(offsetof(shader::StepValues, counted))});
 }
 
 Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
@@ -497,15 +526,85 @@ Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
         STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader()));
         if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
         STRATA_TRY(mark(rec, "step guard and clipping"));
+        STRATA_TRY(recordAccuracy(rec, n));
+        STRATA_TRY(mark(rec, "accuracy"));
         STRATA_TRY(recordOptimizer(rec));
         return mark(rec, "optimizer");
     }));
     m_stepCommands = int64_t(m_recorded.at(key)->commandCount()) + m_inputCopies;
     m_inputCopies = 0;
     const shader::StepValues& out = stepResults();
-    return StepResult{.loss = out.loss,
-                      .gradNorm = std::sqrt(out.normSquared),
-                      .applied = out.skip == 0};
+    StepResult r{.loss = out.loss,
+                 .gradNorm = std::sqrt(out.normSquared),
+                 .applied = out.skip == 0};
+    if (classifies()) {
+        r.correct = int64_t(out.correct);
+        r.counted = int64_t(out.counted);
+    }
+    return r;
+}
+
+Result<bool> VulkanBackend::makeResident(int set, const std::string& field,
+                                         std::span<const float> rows, int64_t count) {
+    if (!m_program) return fail("the backend has no program; call prepare first");
+    const InputBinding* b = m_program->input(field);
+    if (!b) return fail("no input node takes the field '" + field + "'");
+    int64_t rowFloats = 1;
+    for (int64_t d : b->sampleShape) rowFloats *= d;
+    if (count < 1 || int64_t(rows.size()) != count * rowFloats) {
+        return fail("field '" + field + "' gives " + std::to_string(rows.size()) + " values for " +
+                    std::to_string(count) + " rows of " + std::to_string(rowFloats));
+    }
+    // Row numbers travel as floats (exact below 2^24); keep a quarter of the device for the model.
+    const uint64_t bytes = rows.size() * 4;
+    if (count >= (int64_t(1) << 24) || bytes > m_device->info().deviceLocalBytes() / 4) {
+        return false;
+    }
+    ResidentSet& rs = m_resident[set];
+    std::erase_if(rs.fields, [&](const ResidentField& f) { return f.field == field; });
+    std::erase_if(m_recorded, [&](const auto& kv) {
+        return std::get<0>(kv.first) == Phase::Gather && std::get<3>(kv.first) == size_t(set);
+    });
+    auto buffer = DeviceBuffer::create(*m_device, bytes, false, "the resident '" + field + "' data");
+    if (!buffer) return false;  // it does not fit: the batches come from the host instead
+    STRATA_TRY(m_staging->upload((*buffer)->range(), rows.data(), bytes));
+    rs.fields.push_back({field, rowFloats, std::move(*buffer)});
+    if (!rs.indices) {
+        auto idx = DeviceBuffer::create(*m_device, uint64_t(m_program->batch) * 4, true,
+                                        "the batch's row numbers");
+        if (!idx) return idx.error();
+        rs.indices = std::move(*idx);
+    }
+    return true;
+}
+
+Result<void> VulkanBackend::selectRows(int set, std::span<const int64_t> indices) {
+    auto it = m_resident.find(set);
+    if (it == m_resident.end()) return fail("no resident data set " + std::to_string(set));
+    const int64_t n = int64_t(indices.size());
+    if (n < 1 || n > m_program->batch) {
+        return fail("a batch of " + std::to_string(n) +
+                    " samples does not fit the compiled batch of " +
+                    std::to_string(m_program->batch));
+    }
+    ResidentSet& rs = it->second;
+    auto* slots = static_cast<float*>(rs.indices->mapped());
+    for (int64_t i = 0; i < n; ++i) slots[i] = float(indices[size_t(i)]);
+    const Key key{Phase::Gather, false, n, size_t(set), 0, 0};
+    STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
+        const BufferRange rows{rs.indices->handle(), 0, uint64_t(n) * 4};
+        for (const ResidentField& f : rs.fields) {
+            for (const InputBinding& b : m_program->inputs) {
+                if (b.field != f.field) continue;
+                STRATA_TRY(ops::recordGatherRows(rec, f.rows->range(), uint64_t(f.rowFloats), rows,
+                                                 rangeOf(b.tensor, n)));
+            }
+        }
+        return mark(rec, "gather the batch's rows");
+    }));
+    m_inputCopies += int64_t(m_recorded.at(key)->commandCount());
+    m_n = n;
+    return {};
 }
 
 namespace {

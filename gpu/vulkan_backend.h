@@ -50,13 +50,17 @@ public:
     void resetTimings() override { m_timings.clear(); }
     int64_t deviceBytes() const override;
     int64_t dispatchesPerStep() const override { return m_stepCommands; }
+    bool keepsDataResident() const override { return true; }
+    Result<bool> makeResident(int set, const std::string& field, std::span<const float> rows,
+                              int64_t count) override;
+    Result<void> selectRows(int set, std::span<const int64_t> indices) override;
 
     Device& device() const { return *m_device; }
     // Submissions since prepare (tests check that a step replays instead of re-recording).
     size_t recordings() const { return m_recordings; }
 
 private:
-    enum class Phase { Forward, Backward, Norm, Optimizer, Step };
+    enum class Phase { Forward, Backward, Norm, Optimizer, Step, Gather };
     // phase, train mode, batch, first op, end op, clip norm bits
     using Key = std::tuple<Phase, bool, int64_t, size_t, size_t, uint32_t>;
     using RecordFn = std::function<Result<void>(Recorder&)>;
@@ -74,10 +78,14 @@ private:
     Result<void> recordNorm(Recorder& rec);
     Result<void> recordClip(Recorder& rec, float clipTo);
     Result<void> recordOptimizer(Recorder& rec);
+    bool classifies() const;  // the loss is cross_entropy: the step counts correct predictions
+    Result<void> recordAccuracy(Recorder& rec, int64_t n);
     Result<BufferRange> scratch(uint64_t floats, const std::string& what);
     Result<void> mark(Recorder& rec, const std::string& label);  // a timestamp when profiling
     Result<void> collectTimings(Recorder& rec);
     BufferRange stepHeader() const;
+    // Where forward op i's seed sits in the step buffer, past the header (binding-aligned).
+    uint64_t seedOffset(size_t forwardOp) const;
     BufferRange stepField(size_t byteOffset) const;
     const shader::StepValues& stepResults() const;  // what the last submission left there
 
@@ -92,13 +100,23 @@ private:
     std::unique_ptr<DeviceBuffer> m_step;
     std::unique_ptr<DeviceBuffer> m_scratch;
     uint64_t m_scratchUsed = 0, m_scratchNeeded = 0;
+    struct ResidentField {
+        std::string field;
+        int64_t rowFloats = 0;
+        std::unique_ptr<DeviceBuffer> rows;
+    };
+    struct ResidentSet {
+        std::vector<ResidentField> fields;
+        std::unique_ptr<DeviceBuffer> indices;  // host-visible: the batch's row numbers
+    };
+    std::map<int, ResidentSet> m_resident;
     std::map<Key, std::unique_ptr<Recorder>> m_recorded;
     size_t m_recordings = 0;
     int64_t m_n = 0;
     bool m_profiling = false;
     std::vector<OpTiming> m_timings;
     int64_t m_stepCommands = -1;  // commands of the last trainStep, input copies included
-    int64_t m_inputCopies = 0;    // staging copies by setInput since the last trainStep
+    int64_t m_inputCopies = 0;    // setInput copies and row gathers since the last trainStep
 };
 
 // Makes createBackend("vulkan", "vulkan:N", "auto") build a VulkanBackend. Called once at

@@ -23,6 +23,8 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include "ui/data/dataset_panel.h"
+#include "ui/data/image_folder_dataset.h"
 #include "ui/inspector/inspector.h"
 #include "ui/node_editor/graph_items.h"
 #include "ui/node_editor/graph_scene.h"
@@ -30,6 +32,8 @@
 #include "ui/node_editor/palette.h"
 #include "ui/templates.h"
 #include "ui/training/dashboard.h"
+#include "ui/try_it/trained_model_tracker.h"
+#include "ui/try_it/try_it_panel.h"
 
 namespace strata::ui {
 
@@ -117,9 +121,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
 
     // Relative dataset paths resolve beside the document; an unsaved one uses the working folder.
-    m_dashboard = new Dashboard(m_model, [this] {
-        return m_path.isEmpty() ? QDir::currentPath() : QFileInfo(m_path).absolutePath();
-    });
+    m_dashboard = new Dashboard(m_model, [this] { return documentDir(); });
     auto* trainingDock = new QDockWidget(tr("Training"), this);
     trainingDock->setObjectName("trainingDock");
     trainingDock->setWidget(m_dashboard);
@@ -130,6 +132,29 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     resizeDocks({paletteDock, inspectorDock}, {200, 290}, Qt::Horizontal);
     resizeDocks({trainingDock}, {330}, Qt::Vertical);
     resizeDocks({trainingDock, problemsDock}, {900, 200}, Qt::Horizontal);
+
+    // Dataset panel beside the dashboard, Try-it beside the inspector.
+    registerImageFolderFormat();
+    m_datasetPanel = new DatasetPanel(m_model, [this] { return documentDir(); });
+    auto* datasetDock = new QDockWidget(tr("Dataset"), this);
+    datasetDock->setObjectName("datasetDock");
+    datasetDock->setWidget(m_datasetPanel);
+    tabifyDockWidget(trainingDock, datasetDock);
+    m_tryIt = new TryItPanel(m_model, [this] { return documentDir(); });
+    auto* tryItDock = new QDockWidget(tr("Try it"), this);
+    tryItDock->setObjectName("tryItDock");
+    tryItDock->setWidget(m_tryIt);
+    tabifyDockWidget(inspectorDock, tryItDock);
+    trainingDock->raise();
+    inspectorDock->raise();
+    resizeDocks({paletteDock, inspectorDock}, {200, 300}, Qt::Horizontal);
+    m_trained = new TrainedModelTracker(m_model, m_dashboard, [this] { return documentDir(); },
+                                        this);
+    connect(m_trained, &TrainedModelTracker::modelChanged, this, [this] {
+        if (auto ok = m_tryIt->setModel(m_trained->model()); !ok) {
+            statusBar()->showMessage(q(ok.message()), 10000);
+        }
+    });
 
     m_totals = new QLabel;
     m_state = new QLabel;
@@ -195,6 +220,10 @@ void MainWindow::buildMenus() {
     a->setShortcut(QKeySequence::Save);
     a = file->addAction(tr("Save &As..."), this, &MainWindow::saveAsWithDialog);
     a->setShortcut(QKeySequence::SaveAs);
+    file->addSeparator();
+    file->addAction(tr("&Import Model..."), this, &MainWindow::importWithDialog);
+    file->addAction(tr("&Export Trained Model..."), this, &MainWindow::exportWithDialog)
+        ->setObjectName("exportTrainedModel");
     file->addSeparator();
     a = file->addAction(tr("&Quit"), this, &QWidget::close);
     a->setShortcut(QKeySequence::Quit);
@@ -336,9 +365,15 @@ void MainWindow::showEditor() {
     m_view->setFocus();
 }
 
+QString MainWindow::documentDir() const {
+    return m_path.isEmpty() ? QDir::currentPath() : QFileInfo(m_path).absolutePath();
+}
+
 void MainWindow::startDocument(Document doc, const QString& path) {
-    m_model->reset(std::move(doc));
+    m_trained->clear();
+    // Before the reset: panels that reload on it resolve relative data paths beside the document.
     m_path = path;
+    m_model->reset(std::move(doc));
     m_restoredUnsaved = false;
     showEditor();
     QTimer::singleShot(0, m_view, &GraphView::fitGraph);
@@ -421,7 +456,10 @@ Result<void> MainWindow::openDocument(const QString& path) {
         auto auto_ = autoLayout(doc->graph);
         for (const auto& [name, l] : auto_) doc->layout.emplace(name, l);
     }
+    const Document opened = *doc;
     startDocument(std::move(*doc), QFileInfo(path).absoluteFilePath());
+    // A document with weights is a trained model: Try it runs it without training.
+    m_trained->adoptDocument(opened, path);
     addRecent(m_path);
     statusBar()->showMessage(tr("Opened %1").arg(path), 5000);
     return {};
@@ -468,6 +506,47 @@ void MainWindow::saveAsWithDialog() {
     if (path.isEmpty()) return;
     if (!path.endsWith(".json")) path += ".strata.json";
     if (auto ok = saveDocument(path); !ok) report(tr("Save"), q(ok.message()));
+}
+
+Result<void> MainWindow::exportTrainedModel(const QString& path) {
+    auto ok = m_trained->exportTo(path);
+    if (ok) statusBar()->showMessage(tr("Exported the trained model to %1").arg(path), 8000);
+    return ok;
+}
+
+Result<void> MainWindow::importModel(const QString& path) {
+    if (auto ok = openDocument(path); !ok) return ok;
+    if (!m_trained->model()) {
+        statusBar()->showMessage(
+            tr("%1 has no trained weights: opened for editing; train it to try it").arg(path),
+            10000);
+    }
+    return {};
+}
+
+void MainWindow::exportWithDialog() {
+    if (!m_trained->model()) {
+        report(tr("Export trained model"),
+               tr("There is no trained model yet: train the graph in the Training dock, or "
+                  "import a trained model."));
+        return;
+    }
+    QString suggested = m_path;
+    if (suggested.endsWith(".strata.json")) suggested.replace(".strata.json", ".trained.strata.json");
+    QString path = QFileDialog::getSaveFileName(this, tr("Export trained model"), suggested,
+                                                tr("Strata documents (*.strata.json)"));
+    if (path.isEmpty()) return;
+    if (!path.endsWith(".json")) path += ".strata.json";
+    if (auto ok = exportTrainedModel(path); !ok) report(tr("Export trained model"), q(ok.message()));
+}
+
+void MainWindow::importWithDialog() {
+    QString path = QFileDialog::getOpenFileName(this, tr("Import model"), QString(),
+                                                tr("Strata documents (*.strata.json);;JSON (*.json)"));
+    if (path.isEmpty()) return;
+    if (auto ok = importModel(path); !ok && ok.message() != "cancelled") {
+        report(tr("Import model"), q(ok.message()));
+    }
 }
 
 void MainWindow::report(const QString& title, const QString& text) {

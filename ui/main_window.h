@@ -16,11 +16,14 @@ class QTimer;
 namespace strata::ui {
 
 class Dashboard;
+class DatasetPanel;
 class EditorModel;
 class GraphScene;
 class GraphView;
 class Inspector;
 class Palette;
+class TrainedModelTracker;
+class TryItPanel;
 
 // Fusion with a dark palette: the canvas is dark, and the docks should match it.
 void applyStudioStyle();
@@ -44,6 +47,9 @@ public:
     Inspector* inspector() const { return m_inspector; }
     QListWidget* problemsList() const { return m_problems; }
     Dashboard* dashboard() const { return m_dashboard; }
+    DatasetPanel* datasetPanel() const { return m_datasetPanel; }
+    TryItPanel* tryItPanel() const { return m_tryIt; }
+    TrainedModelTracker* trainedModel() const { return m_trained; }
     QLabel* totalsLabel() const { return m_totals; }
     QLabel* stateLabel() const { return m_state; }
     const QString& documentPath() const { return m_path; }
@@ -53,6 +59,10 @@ public:
     void startDocument(Document doc, const QString& path = {});
     Result<void> openDocument(const QString& path);
     Result<void> saveDocument(const QString& path);
+    // File → Export trained model / Import model: the document with weights, preprocessing and
+    // training record; an imported model runs in the Try-it panel at once.
+    Result<void> exportTrainedModel(const QString& path);
+    Result<void> importModel(const QString& path);
     bool saveToCurrentPath();
     void showStartPage();
     void showEditor();
@@ -80,6 +90,9 @@ private:
     void addLayerAtCentre(const QString& layerId);
     void openWithDialog();
     void saveAsWithDialog();
+    void exportWithDialog();
+    void importWithDialog();
+    QString documentDir() const;
 
     Options m_options;
     EditorModel* m_model;
@@ -89,6 +102,9 @@ private:
     Inspector* m_inspector;
     QListWidget* m_problems;
     Dashboard* m_dashboard;
+    DatasetPanel* m_datasetPanel;
+    TryItPanel* m_tryIt;
+    TrainedModelTracker* m_trained;
     QStackedWidget* m_stack;
     QWidget* m_startPage = nullptr;
     QListWidget* m_startRecent = nullptr;

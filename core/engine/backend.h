@@ -44,6 +44,11 @@ struct StepResult {
     float loss = 0.0f;
     float gradNorm = 0.0f;  // before clipping
     bool applied = false;   // false when loss or norm was not finite and nothing was updated
+    // A cross_entropy model's correct predictions among the counted targets of this step, when
+    // the backend measured them on the device (else correct < 0 and the Trainer counts them from
+    // the downloaded logits).
+    int64_t correct = -1;
+    int64_t counted = 0;
 };
 
 struct OpTiming {
@@ -98,6 +103,23 @@ public:
     // Forward, backward, clipping and update as one step; see the class comment.
     virtual Result<StepResult> trainStep(const StepValues& values);
 
+    // Datasets resident in device memory, so that a step uploads at most its row indices. A
+    // backend that keeps data resident says so; the Trainer then hands it whole fields of a
+    // dataset (`set`: 0 training, 1 validation; rows of the field's sample size) and selects each
+    // batch by index. makeResident returns false when a field does not fit (the Trainer falls
+    // back to setInput for that set).
+    virtual bool keepsDataResident() const { return false; }
+    virtual Result<bool> makeResident(int set, const std::string& field,
+                                      std::span<const float> rows, int64_t count) {
+        (void)set, (void)field, (void)rows, (void)count;
+        return false;
+    }
+    // Gathers rows `indices` of resident set `set` into every input bound to its fields.
+    virtual Result<void> selectRows(int set, std::span<const int64_t> indices) {
+        (void)set, (void)indices;
+        return fail("this backend keeps no data resident");
+    }
+
     // Cumulative time per op since the last reset; empty when the backend does not measure.
     virtual std::vector<OpTiming> timings() const { return {}; }
     virtual void resetTimings() {}
@@ -109,11 +131,11 @@ public:
         return false;
     }
 
-    // Bytes the backend holds for the prepared program (arenas, scratch, staging), for
-    // `strata bench`; -1 when it does not say.
+    // Bytes the backend holds for the prepared program (arenas, scratch, staging; not the
+    // resident data), for `strata bench`; -1 when it does not say.
     virtual int64_t deviceBytes() const { return -1; }
-    // Kernel dispatches plus transfer commands of the last trainStep, its input uploads
-    // included; -1 when the backend does not count them.
+    // Kernel dispatches plus transfer commands of the last trainStep, the uploads or row
+    // gathers that filled its inputs included; -1 when the backend does not count them.
     virtual int64_t dispatchesPerStep() const { return -1; }
 };
 

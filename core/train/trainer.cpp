@@ -130,6 +130,7 @@ Result<void> Trainer::start() {
         m_pos.seed = s.seed;
     }
     if (auto r = m_backend->uploadParameters(params); !r) return r;
+    if (auto r = keepResident(); !r) return r;
 
     const ProgramOp& lossOp = p.forward[static_cast<size_t>(p.lossOp)];
     if (lossOp.spec->id == "cross_entropy") {
@@ -233,7 +234,36 @@ bool Trainer::waitWhilePaused(std::stop_token& token, const std::string& problem
     return true;
 }
 
+Result<void> Trainer::keepResident() {
+    m_resident[0] = m_resident[1] = false;
+    if (!m_backend->keepsDataResident()) return {};
+    const Dataset* sets[2] = {m_config.train.get(), m_config.validation.get()};
+    std::vector<float> rows;
+    std::vector<int64_t> all;
+    for (int set = 0; set < 2; ++set) {
+        const Dataset* data = sets[set];
+        if (!data || data->size() == 0) continue;
+        all.resize(static_cast<size_t>(data->size()));
+        std::iota(all.begin(), all.end(), 0);
+        bool kept = true;
+        std::set<std::string> done;
+        for (const auto& b : m_program->inputs) {
+            if (!kept || !done.insert(b.field).second) continue;
+            const ProgramTensor& t = m_program->tensor(b.tensor);
+            rows.resize(static_cast<size_t>(t.numel / t.shape[0] * data->size()));
+            data->gather(all, b.field, rows.data());
+            auto r = m_backend->makeResident(set, b.field, rows, data->size());
+            if (!r) return r.error();
+            kept = *r;
+        }
+        m_resident[set] = kept;
+    }
+    return {};
+}
+
 Result<void> Trainer::bindBatch(const Dataset& data, std::span<const int64_t> indices) {
+    const int set = &data == m_config.train.get() ? 0 : &data == m_config.validation.get() ? 1 : -1;
+    if (set >= 0 && m_resident[set]) return m_backend->selectRows(set, indices);
     const int64_t n = static_cast<int64_t>(indices.size());
     std::set<std::string> done;
     std::vector<float> buffer;
@@ -268,7 +298,10 @@ Result<StepResult> Trainer::step(std::span<const int64_t> indices, int64_t epoch
     m_pos.step += 1;
     m_pos.epochLossSum += static_cast<double>(r->loss) * static_cast<double>(n);
     m_pos.epochSamples += n;
-    if (m_classes > 0) {
+    if (m_classes > 0 && r->correct >= 0) {
+        m_pos.epochCorrect += r->correct;
+        m_pos.epochCounted += r->counted;
+    } else if (m_classes > 0) {
         auto logits = m_backend->download(m_logits, n);
         auto targets = m_backend->download(m_targets, n);
         if (logits && targets) {

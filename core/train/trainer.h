@@ -100,6 +100,7 @@ private:
     bool waitWhilePaused(std::stop_token& token, const std::string& problem);
     Result<StepResult> step(std::span<const int64_t> indices, int64_t epoch);
     Result<void> bindBatch(const Dataset& data, std::span<const int64_t> indices);
+    Result<void> keepResident();
     Result<EpochMetrics> evaluate(const Dataset& data);
     std::string diagnoseNonFinite(const StepValues& values);
     void snapshotAttention();
@@ -131,6 +132,7 @@ private:
     // Classifier scoring: the loss node's logits and targets (when it is cross_entropy).
     TensorId m_logits, m_targets;
     int64_t m_classes = 0, m_ignoreIndex = -100;
+    bool m_resident[2] = {false, false};  // training, validation data kept on the device
     std::jthread m_thread;  // last member: joined first on destruction
 };
 

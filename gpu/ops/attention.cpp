@@ -54,53 +54,17 @@ Result<void> eltwise(Recorder& rec, uint32_t mode, Activation act, const BufferR
     p.accumulate = accumulate ? 1 : 0;
     const bool reads =
         accumulate && (mode == STRATA_ATTN_DROP || mode == STRATA_ATTN_DROP_ACT_GRAD);
-    BindingList list(rec.device());
-    list.add(a, Access::Read, label, p.offA);
-    list.add(b, Access::Read, label, p.offB);
-    list.add(y, reads ? Access::ReadWrite : Access::Write, label, p.offY);
-    list.add(seedUsed(drop), Access::Read, "dropout seed", p.offSeed);
+    BindList list(rec.device());
+    p.offA = list.add(a, Access::Read, label);
+    p.offB = list.add(b, Access::Read, label);
+    p.offY = list.add(y, reads ? Access::ReadWrite : Access::Write, label);
+    p.offSeed = list.add(seedUsed(drop), Access::Read, "dropout seed");
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kEltwise, {}, list.bindings(), &p,
                         {strideGroups(rec.device(), n, 64), 1, 1}, label);
 }
 
 }  // namespace
-
-void BindingList::add(const BufferRange& used, Access access, const char* what,
-                      uint32_t& offset) {
-    offset = 0;
-    if (used.empty()) {
-        m_bindings.push_back({BufferRange{}, Access::Unused});
-        return;
-    }
-    auto bound = bindFloats(m_device, used, what);
-    if (!bound) {
-        if (!m_error) m_error = bound.error();
-        m_bindings.push_back({BufferRange{}, Access::Unused});
-        return;
-    }
-    offset = bound->offset;
-    m_bindings.push_back({bound->range, access, used});
-}
-
-Result<void> BindingList::status() const {
-    if (m_error) return *m_error;
-    return {};
-}
-
-std::span<const Binding> BindingList::bindings() {
-    BufferRange any;
-    for (const auto& b : m_bindings) {
-        if (!b.range.empty()) {
-            any = b.range;
-            break;
-        }
-    }
-    for (auto& b : m_bindings) {
-        if (b.range.empty()) b.range = any;
-    }
-    return m_bindings;
-}
 
 Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, uint32_t dh,
                              const BufferRange& rows, uint32_t stride, uint32_t col0,
@@ -109,12 +73,11 @@ Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
     const uint64_t per = uint64_t(n) * l * h * dh;
     if (parts == 0 || parts > 3 || per == 0) return {};
     HeadPush p{n, l, h, dh, stride, col0, parts, 0, 0, 0, 0};
-    BindingList list(rec.device());
-    list.add(rows.floatsAt(0, uint64_t(n) * l * stride), Access::Read, "rows", p.offRows);
+    BindList list(rec.device());
+    p.offRows = list.add(rows.floatsAt(0, uint64_t(n) * l * stride), Access::Read, "rows");
     uint32_t* offs[3] = {&p.offHeads0, &p.offHeads1, &p.offHeads2};
     for (uint32_t k = 0; k < 3; ++k) {
-        list.add(k < parts ? heads[k].floatsAt(0, per) : BufferRange{}, Access::Write, "heads",
-                 *offs[k]);
+        *offs[k] = list.add(k < parts ? heads[k].floatsAt(0, per) : BufferRange{}, Access::Write, "heads");
     }
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kHeadSplit, {}, list.bindings(), &p,
@@ -128,13 +91,12 @@ Result<void> recordHeadMerge(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
     const uint64_t per = uint64_t(n) * l * h * dh;
     if (parts == 0 || parts > 3 || per == 0) return {};
     HeadPush p{n, l, h, dh, stride, col0, parts, 0, 0, 0, 0};
-    BindingList list(rec.device());
+    BindList list(rec.device());
     // Columns outside the blocks are not written, but the range spans them.
-    list.add(rows.floatsAt(0, uint64_t(n) * l * stride), Access::Write, "rows", p.offRows);
+    p.offRows = list.add(rows.floatsAt(0, uint64_t(n) * l * stride), Access::Write, "rows");
     uint32_t* offs[3] = {&p.offHeads0, &p.offHeads1, &p.offHeads2};
     for (uint32_t k = 0; k < 3; ++k) {
-        list.add(k < parts ? heads[k].floatsAt(0, per) : BufferRange{}, Access::Read, "heads",
-                 *offs[k]);
+        *offs[k] = list.add(k < parts ? heads[k].floatsAt(0, per) : BufferRange{}, Access::Read, "heads");
     }
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kHeadMerge, {}, list.bindings(), &p,
@@ -156,11 +118,11 @@ Result<void> recordAttentionSoftmaxFwd(Recorder& rec, uint32_t blocks, uint32_t 
     p.p = drop.p;
     p.site = drop.site;
     p.dropOn = drop.enabled ? 1 : 0;
-    BindingList list(rec.device());
-    list.add(probs.floatsAt(0, n), Access::ReadWrite, "attention probabilities", p.offP);
-    list.add(drop.enabled ? dropped.floatsAt(0, n) : BufferRange{}, Access::Write,
-             "dropped attention probabilities", p.offD);
-    list.add(seedUsed(drop), Access::Read, "dropout seed", p.offSeed);
+    BindList list(rec.device());
+    p.offP = list.add(probs.floatsAt(0, n), Access::ReadWrite, "attention probabilities");
+    p.offD = list.add(drop.enabled ? dropped.floatsAt(0, n) : BufferRange{}, Access::Write,
+             "dropped attention probabilities");
+    p.offSeed = list.add(seedUsed(drop), Access::Read, "dropout seed");
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kSoftmaxFwd, {}, list.bindings(), &p,
                         {strideGroups(rec.device(), rows, 64), 1, 1}, "attention_softmax_fwd");
@@ -180,10 +142,10 @@ Result<void> recordAttentionSoftmaxBwd(Recorder& rec, uint32_t blocks, uint32_t 
     p.p = drop.p;
     p.site = drop.site;
     p.dropOn = drop.enabled ? 1 : 0;
-    BindingList list(rec.device());
-    list.add(probs.floatsAt(0, n), Access::Read, "attention probabilities", p.offP);
-    list.add(grad.floatsAt(0, n), Access::ReadWrite, "attention gradient", p.offD);
-    list.add(seedUsed(drop), Access::Read, "dropout seed", p.offSeed);
+    BindList list(rec.device());
+    p.offP = list.add(probs.floatsAt(0, n), Access::Read, "attention probabilities");
+    p.offD = list.add(grad.floatsAt(0, n), Access::ReadWrite, "attention gradient");
+    p.offSeed = list.add(seedUsed(drop), Access::Read, "dropout seed");
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kSoftmaxBwd, {}, list.bindings(), &p,
                         {strideGroups(rec.device(), rows, 64), 1, 1}, "attention_softmax_bwd");
@@ -226,12 +188,12 @@ Result<void> recordPositionalFwd(Recorder& rec, uint32_t n, uint32_t t, uint32_t
     p.learned = table.empty() ? 0 : 1;
     p.p = drop.p;
     p.dropOn = drop.enabled ? 1 : 0;
-    BindingList list(rec.device());
-    list.add(x.floatsAt(0, count), Access::Read, "positional encoding input", p.offIn);
-    list.add(y.floatsAt(0, count), Access::Write, "positional encoding output", p.offOut);
-    list.add(table.empty() ? BufferRange{} : table.floatsAt(0, uint64_t(t) * d), Access::Read,
-             "positional table", p.offW);
-    list.add(seedUsed(drop), Access::Read, "dropout seed", p.offSeed);
+    BindList list(rec.device());
+    p.offIn = list.add(x.floatsAt(0, count), Access::Read, "positional encoding input");
+    p.offOut = list.add(y.floatsAt(0, count), Access::Write, "positional encoding output");
+    p.offW = list.add(table.empty() ? BufferRange{} : table.floatsAt(0, uint64_t(t) * d), Access::Read,
+             "positional table");
+    p.offSeed = list.add(seedUsed(drop), Access::Read, "dropout seed");
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kPositionalFwd, {}, list.bindings(), &p,
                         {strideGroups(rec.device(), count, 64), 1, 1}, "positional_fwd");
@@ -251,13 +213,13 @@ Result<void> recordPositionalBwd(Recorder& rec, uint32_t n, uint32_t t, uint32_t
     p.dropOn = drop.enabled ? 1 : 0;
     p.hasOut = dx.empty() ? 0 : 1;
     p.hasW = dtable.empty() ? 0 : 1;
-    BindingList list(rec.device());
-    list.add(dy.floatsAt(0, count), Access::Read, "positional output gradient", p.offIn);
-    list.add(dx.empty() ? BufferRange{} : dx.floatsAt(0, count), Access::ReadWrite,
-             "positional input gradient", p.offOut);
-    list.add(dtable.empty() ? BufferRange{} : dtable.floatsAt(0, rows), Access::ReadWrite,
-             "positional table gradient", p.offW);
-    list.add(seedUsed(drop), Access::Read, "dropout seed", p.offSeed);
+    BindList list(rec.device());
+    p.offIn = list.add(dy.floatsAt(0, count), Access::Read, "positional output gradient");
+    p.offOut = list.add(dx.empty() ? BufferRange{} : dx.floatsAt(0, count), Access::ReadWrite,
+             "positional input gradient");
+    p.offW = list.add(dtable.empty() ? BufferRange{} : dtable.floatsAt(0, rows), Access::ReadWrite,
+             "positional table gradient");
+    p.offSeed = list.add(seedUsed(drop), Access::Read, "dropout seed");
     if (auto r = list.status(); !r) return r;
     const uint64_t items = (dx.empty() ? 0 : count) + (dtable.empty() ? 0 : rows);
     return rec.dispatch(kPositionalBwd, {}, list.bindings(), &p,

@@ -9,25 +9,11 @@
 #include <vector>
 
 #include "gpu/ops/activation.h"
+#include "gpu/ops/bind_list.h"
 #include "gpu/recorder.h"
 
 namespace strata::gpu::ops {
 
-// Collects a dispatch's bindings, in binding order, from the exact ranges a kernel touches: each
-// is bound from the aligned offset below it, which `offset` (a push-constant field) receives; an
-// empty range becomes an Unused placeholder bound to any valid range. The first error sticks.
-class BindingList {
-public:
-    explicit BindingList(const Device& device) : m_device(device) {}
-    void add(const BufferRange& used, Access access, const char* what, uint32_t& offset);
-    Result<void> status() const;
-    std::span<const Binding> bindings();
-
-private:
-    const Device& m_device;
-    std::vector<Binding> m_bindings;
-    std::optional<Error> m_error;
-};
 
 // One dropout site of an op: enabled = training and p > 0. `seed` is the op's seed range
 // (uvec2 lo, hi); the kernels read it only when enabled.

@@ -31,15 +31,13 @@ Result<void> recordLayerNormFwd(Recorder& rec, const LayerNormArgs& a, const Buf
     const uint64_t n = uint64_t(a.rows) * a.d;
     const bool affine = !a.gamma.empty();
     LayerNormPush p = pushFor(a);
-    BindingList list(rec.device());
-    list.add(a.x.floatsAt(0, n), Access::Read, "layer norm input", p.offX);
-    list.add(y.floatsAt(0, n), Access::Write, "layer norm output", p.offY);
-    list.add(affine ? a.gamma.floatsAt(0, a.d) : BufferRange{}, Access::Read, "layer norm weight",
-             p.offGamma);
-    list.add(affine ? a.beta.floatsAt(0, a.d) : BufferRange{}, Access::Read, "layer norm bias",
-             p.offBeta);
-    list.add(a.mean.floatsAt(0, a.rows), Access::Write, "layer norm mean", p.offMean);
-    list.add(a.rstd.floatsAt(0, a.rows), Access::Write, "layer norm rstd", p.offRstd);
+    BindList list(rec.device());
+    p.offX = list.add(a.x.floatsAt(0, n), Access::Read, "layer norm input");
+    p.offY = list.add(y.floatsAt(0, n), Access::Write, "layer norm output");
+    p.offGamma = list.add(affine ? a.gamma.floatsAt(0, a.d) : BufferRange{}, Access::Read, "layer norm weight");
+    p.offBeta = list.add(affine ? a.beta.floatsAt(0, a.d) : BufferRange{}, Access::Read, "layer norm bias");
+    p.offMean = list.add(a.mean.floatsAt(0, a.rows), Access::Write, "layer norm mean");
+    p.offRstd = list.add(a.rstd.floatsAt(0, a.rows), Access::Write, "layer norm rstd");
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kFwd, {}, list.bindings(), &p,
                         {strideGroups(rec.device(), a.rows, 64), 1, 1}, "layer_norm_fwd");
@@ -56,19 +54,18 @@ Result<void> recordLayerNormBwd(Recorder& rec, const LayerNormArgs& a, const Buf
     p.hasDx = hasDx ? 1 : 0;
     p.accumulate = accumulate ? 1 : 0;
     p.hasParams = hasParams ? 1 : 0;
-    BindingList list(rec.device());
-    list.add(a.x.floatsAt(0, n), Access::Read, "layer norm input", p.offX);
-    list.add(dy.floatsAt(0, n), Access::Read, "layer norm output gradient", p.offY);
-    list.add(affine ? a.gamma.floatsAt(0, a.d) : BufferRange{}, Access::Read, "layer norm weight",
-             p.offGamma);
-    list.add(a.mean.floatsAt(0, a.rows), Access::Read, "layer norm mean", p.offMean);
-    list.add(a.rstd.floatsAt(0, a.rows), Access::Read, "layer norm rstd", p.offRstd);
-    list.add(hasDx ? dx.floatsAt(0, n) : BufferRange{},
-             accumulate ? Access::ReadWrite : Access::Write, "layer norm input gradient", p.offDx);
-    list.add(hasParams ? dgamma.floatsAt(0, a.d) : BufferRange{}, Access::ReadWrite,
-             "layer norm weight gradient", p.offDgamma);
-    list.add(hasParams ? dbeta.floatsAt(0, a.d) : BufferRange{}, Access::ReadWrite,
-             "layer norm bias gradient", p.offDbeta);
+    BindList list(rec.device());
+    p.offX = list.add(a.x.floatsAt(0, n), Access::Read, "layer norm input");
+    p.offY = list.add(dy.floatsAt(0, n), Access::Read, "layer norm output gradient");
+    p.offGamma = list.add(affine ? a.gamma.floatsAt(0, a.d) : BufferRange{}, Access::Read, "layer norm weight");
+    p.offMean = list.add(a.mean.floatsAt(0, a.rows), Access::Read, "layer norm mean");
+    p.offRstd = list.add(a.rstd.floatsAt(0, a.rows), Access::Read, "layer norm rstd");
+    p.offDx = list.add(hasDx ? dx.floatsAt(0, n) : BufferRange{},
+             accumulate ? Access::ReadWrite : Access::Write, "layer norm input gradient");
+    p.offDgamma = list.add(hasParams ? dgamma.floatsAt(0, a.d) : BufferRange{}, Access::ReadWrite,
+             "layer norm weight gradient");
+    p.offDbeta = list.add(hasParams ? dbeta.floatsAt(0, a.d) : BufferRange{}, Access::ReadWrite,
+             "layer norm bias gradient");
     if (auto r = list.status(); !r) return r;
     const uint64_t items = (hasDx ? a.rows : 0) + (hasParams ? a.d : 0);
     return rec.dispatch(kBwd, {}, list.bindings(), &p,

@@ -1,6 +1,7 @@
 // The Vulkan backend over whole compiled programs: the same results as the CPU backend, a step
 // recorded once and replayed, partial batches, and the sentences a person gets when a model does
 // not fit.
+#include <algorithm>
 #include <cmath>
 
 #include "core/engine/cpu_backend.h"
@@ -103,6 +104,17 @@ TrainRun train(Backend& b, const Program& p, int steps, float clip) {
         EXPECT_TRUE(r.ok()) << r.message();
         if (!r) break;
         EXPECT_TRUE(r->applied);
+        if (r->correct >= 0) {  // measured on the device: the same count as from the logits
+            const auto logits = b.download(*p.output("fc2"), n).value();  // (n, 1, 3)
+            int64_t correct = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                const float* row = &logits[size_t(i * 3)];
+                const int64_t arg = std::max_element(row, row + 3) - row;
+                correct += arg == int64_t(y[size_t(i)]);
+            }
+            EXPECT_EQ(r->correct, correct) << "step " << s;
+            EXPECT_EQ(r->counted, n);
+        }
         run.losses.push_back(r->loss);
         run.norms.push_back(r->gradNorm);
     }
@@ -139,6 +151,28 @@ TEST_F(VulkanBackendTest, TwentyTrainingStepsAgreeWithTheCpuForEveryOptimizer) {
     }
 }
 
+TEST_F(VulkanBackendTest, DropoutMasksFollowTheStepSeedLikeTheCpu) {
+    // mlpGraph with dropout before the read-out: every replayed step must draw the CPU's mask.
+    Graph g = strata::test::mlpGraph(6, 24, 3);
+    {
+        GraphEdit e(g);
+        const NodeId act = g.nodeByName("act1")->id, fc2 = g.nodeByName("fc2")->id;
+        ASSERT_TRUE(e.disconnect(g.linkInto(fc2, "in")->id).ok());
+        NodeId drop = mustAdd(e, "dropout", "drop", {{"p", 0.3}});
+        mustConnect(e, act, "out", drop, "in");
+        mustConnect(e, drop, "out", fc2, "in");
+    }
+    auto p = compile(g, 16, {.optimizer = {.name = "sgd", .momentum = 0.9}});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu);
+    CpuBackend cpu;
+    const TrainRun a = train(*gpu, *p, 8, 0.0f);
+    const TrainRun b = train(cpu, *p, 8, 0.0f);
+    ASSERT_EQ(a.losses.size(), 8u);
+    EXPECT_LE(maxRelError(a.losses, b.losses), 1e-4f);
+}
+
 TEST_F(VulkanBackendTest, ANonFiniteStepKeepsTheLastGoodWeights) {
     auto p = compile(strata::test::mlpGraph(6, 8, 3), 4, {.optimizer = {.name = "adam"}});
     ASSERT_TRUE(p.ok()) << p.message();
@@ -162,6 +196,33 @@ TEST_F(VulkanBackendTest, ANonFiniteStepKeepsTheLastGoodWeights) {
     }
     EXPECT_EQ(gpu->downloadOptimizerState().value(),
               std::vector<float>(gpu->downloadOptimizerState().value().size(), 0.0f));
+}
+
+TEST_F(VulkanBackendTest, AResidentDatasetGathersEachBatchOnTheDevice) {
+    auto p = compile(inferenceGraph(), 4, {.training = false});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu && gpu->prepare(*p).ok());
+    ASSERT_TRUE(gpu->keepsDataResident());
+    const int64_t rows = 10;
+    const auto data = randomFloats(size_t(rows * 12), 3);
+    auto kept = gpu->makeResident(0, "x", data, rows);
+    ASSERT_TRUE(kept.ok()) << kept.message();
+    ASSERT_TRUE(*kept);
+    const TensorId x = p->inputs[0].tensor;
+    for (const std::vector<int64_t>& pick : {std::vector<int64_t>{9, 0, 4, 4}, {7, 2}}) {
+        ASSERT_TRUE(gpu->selectRows(0, pick).ok());
+        const int64_t n = int64_t(pick.size());
+        auto got = gpu->download(x, n);
+        ASSERT_TRUE(got.ok());
+        for (int64_t i = 0; i < n; ++i) {
+            for (int64_t k = 0; k < 12; ++k) {
+                ASSERT_EQ((*got)[size_t(i * 12 + k)], data[size_t(pick[size_t(i)] * 12 + k)]);
+            }
+        }
+    }
+    EXPECT_FALSE(gpu->selectRows(1, std::vector<int64_t>{0}).ok());  // no validation set kept
+    EXPECT_FALSE(gpu->makeResident(0, "x", data, rows + 1).ok());     // count does not match
 }
 
 }  // namespace

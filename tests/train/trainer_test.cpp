@@ -197,7 +197,8 @@ TEST(Trainer, PauseResumeAndStopFromAnotherThreadKeepTheCurve) {
 }
 
 TEST(Trainer, LearningRateChangesWhileRunning) {
-    TrainerConfig c = mlpConfig(20);
+    // Long enough that the run cannot finish before the pause is seen; stop() ends it.
+    TrainerConfig c = mlpConfig(100000);
     Trainer t(std::move(c));
     ASSERT_TRUE(t.start().ok());
     t.pause();

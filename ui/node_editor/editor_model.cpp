@@ -75,6 +75,11 @@ void EditorModel::graphEdited() {
 
 void EditorModel::layoutEdited() { emit layoutChanged(); }
 
+void EditorModel::setDataset(std::optional<DatasetBinding> binding) {
+    m_doc.dataset = std::move(binding);
+    emit datasetChanged();
+}
+
 void EditorModel::reanalyze() {
     m_analysis = analyze(m_doc.graph);
     m_training = m_doc.graph.empty() ? std::vector<Problem>{} : trainingProblems(m_doc.graph);

@@ -47,11 +47,14 @@ public:
     void renamePosition(const std::string& from, const std::string& to);
     void graphEdited();
     void layoutEdited();
+    // The dataset binding (a document-level setting); for SetDatasetCommand (ui/data).
+    void setDataset(std::optional<DatasetBinding> binding);
 
 signals:
     void documentReset();
     void graphChanged();   // nodes, links, names or params changed; analysis is fresh
     void layoutChanged();  // only positions changed
+    void datasetChanged();  // the dataset binding changed
 
 private:
     void reanalyze();
