@@ -67,8 +67,12 @@ std::vector<int> parseSizes(const std::string& text) {
 }  // namespace
 
 int benchUi(Args& args);  // bench_ui.cpp
+// app/cmd_bench_workloads.cpp: --workload and --profile.
+bool isWorkloadBench(const Args& args);
+int cmdBenchWorkloads(const Args& args);
 
 int cmdBench(const Args& argsIn) {
+    if (isWorkloadBench(argsIn)) return cmdBenchWorkloads(argsIn);
     Args args = argsIn;
     if (takeFlag(args, "--ui")) return benchUi(args);
     const bool kernels = takeFlag(args, "--kernels");
@@ -76,7 +80,7 @@ int cmdBench(const Args& argsIn) {
     const auto sizes = parseSizes(takeOption(args, "--sizes", "256,512,1024,2048"));
     const double budget = std::stod(takeOption(args, "--seconds", "0.5"));
     if (!args.empty()) return usageError("bench takes no argument '" + args[0] + "'");
-    if (!kernels) return usageError("bench needs --kernels or --ui");
+    if (!kernels) return usageError("bench needs --kernels, --workload W, --profile W or --ui");
 
     std::mt19937 rng(1);
     std::uniform_real_distribution<float> dist(-1.0f, 1.0f);

@@ -34,8 +34,9 @@ const std::vector<Command>& commands() {
          cmdPredict},
         {"devices", "devices [--device D]", "list Vulkan devices and the CPU backend; which one "
          "auto picks", cmdDevices},
-        {"bench", "bench --kernels | --ui",
-         "GEMM GFLOP/s (Vulkan and OpenBLAS) and dispatch cost; --ui: the studio's event-loop "
+        {"bench", "bench --kernels|--workload W|--profile W|--ui",
+         "GEMM GFLOP/s and dispatch cost; training workloads W1-W4 (or all) with --device "
+         "--steps --warmup --threads; one step's time per op; --ui: the studio's event-loop "
          "latency while the largest sample trains",
          cmdBench},
     };

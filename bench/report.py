@@ -21,7 +21,8 @@ import tempfile
 
 WORKLOADS = [("W1", "mlp"), ("W2", "lenet5"), ("W3", "char_lstm"), ("W4", "transformer_lm")]
 LINE = re.compile(r"^(W[1-4])\s+(\S+)\s+(.*)$")
-FIELDS = ("samples_per_s", "peak_device_mb", "dispatches_per_step")
+FIELDS = ("samples_per_s", "peak_device_mb", "dispatches_per_step", "memory_need_mb",
+          "memory_ratio")
 BEGIN, END = "<!-- bench:workloads:begin -->", "<!-- bench:workloads:end -->"
 KBEGIN, KEND = "<!-- bench:kernels:begin -->", "<!-- bench:kernels:end -->"
 SIDE_NAME = {"strata": "Strata", "torch": "PyTorch"}
@@ -174,7 +175,7 @@ def fmt_range(values):
     return f"{med} ({fmt(min(numbers))}–{fmt(max(numbers))})"
 
 
-def workloads_section(a, runs, failures):
+def workloads_section(a, runs, failures, partial):
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     configs = sorted(runs, key=lambda c: (c[0] != "strata", c[1] != "cpu", c[1]))
     strata_configs = [c for c in configs if c[0] == "strata"]
@@ -192,6 +193,13 @@ def workloads_section(a, runs, failures):
     facts, devices = machine(a.strata)
     out += [f"- {k}: {v}" for k, v in facts]
     out.append("")
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load15 = os.getloadavg()[2]
+    if load15 > usable + 1:
+        out += [f"**The machine was shared and loaded** (15-minute load average {load15:.1f} on "
+                f"{usable} CPUs, the benchmark itself accounting for about {a.threads}): other "
+                "jobs took CPU time from both sides, so absolute figures sit below an idle "
+                "machine's and vary between rounds. Only the ratios of one run compare.", ""]
     if devices:
         out += ["```", "$ strata devices", devices, "```", ""]
 
@@ -206,6 +214,9 @@ def workloads_section(a, runs, failures):
         for dev, why in sorted(failures.items()):
             notes.append(f"**Strata {dev}: not measured (`strata bench --workload all --device "
                          f"{dev}` gave {why}).**")
+    for dev, lines in sorted(partial.items()):
+        notes.append(f"**Strata {dev}: some workloads did not run** ("
+                     + "; ".join(f"`{l}`" for l in lines) + ").")
     if not torch_configs:
         notes.append("PyTorch: not measured (bench/torch_reference.py produced no result).")
     out += [f"- {n}" for n in notes] + ([""] if notes else [])
@@ -235,16 +246,33 @@ def workloads_section(a, runs, failures):
 
     out += ["### Peak memory (MiB) and kernels per step", ""]
     head = (["workload"] + [f"peak MiB {name(c)}" for c in configs] +
+            ["needed MiB"] + [f"peak / needed {name(c)}" for c in strata_configs] +
             [f"dispatches {name(c)}" for c in configs])
     out += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for w, label in WORKLOADS:
         row = [f"{w} {label}"]
         row += [fmt(med[c][w]["peak_device_mb"]) for c in configs]
+        needs = [med[c][w]["memory_need_mb"] for c in strata_configs]
+        row.append(fmt(next((n for n in needs if n is not None), None), 2))
+        for c in strata_configs:
+            ratio = med[c][w]["memory_ratio"]
+            row.append("n/a" if ratio is None else
+                       f"{ratio:.2f}" + (" (over 1.5)" if ratio > 1.5 else ""))
         row += [fmt(med[c][w]["dispatches_per_step"], 0) for c in configs]
         out.append("| " + " | ".join(row) + " |")
     out += ["", "Peak memory excludes the dataset; on the CPU it is the growth of the process's "
-            "resident set, on a GPU the bytes allocated (bench/workloads.md). PyTorch's CPU "
-            "dispatches count ATen operators reaching a kernel, not kernel launches.", END]
+            "resident set, on a GPU the bytes allocated (bench/workloads.md). *Needed* is what "
+            "training cannot do without, from Strata's compiled Program: parameters, gradients, "
+            "optimizer state and the activations its backward ops read; the target is a peak of "
+            "at most 1.5× that. PyTorch's CPU dispatches count ATen operators reaching a kernel, "
+            "not kernel launches; Strata's CPU dispatches count the Program's forward, backward "
+            "and optimizer kernels.", ""]
+    if any(c[1] != "cpu" for c in strata_configs):
+        out += ["Strata on Vulkan holds the dataset in device memory and gathers each step's rows "
+                "there (one gather dispatch per input field, inside the timed step and counted "
+                "in its dispatches); its peak counts the arenas, the kernels' scratch buffer and "
+                "the 16 MiB staging ring, not the resident dataset.", ""]
+    out.append(END)
     return out
 
 
@@ -306,7 +334,12 @@ def main():
         text = ("# Benchmarks\n\nTraining throughput of Strata against PyTorch on the same "
                 "machine, and the speed of its kernels. `make bench` rewrites the marked "
                 "sections; everything else here is written by hand.\n")
-    text = replace_section(text, BEGIN, END, workloads_section(a, runs, failures))
+    partial = {}
+    for path in glob.glob(os.path.join(a.results, "strata-*-partial.err")):
+        dev = os.path.basename(path)[len("strata-"):-len("-partial.err")]
+        with open(path) as f:
+            partial[dev] = list(dict.fromkeys(l.strip() for l in f if l.strip()))
+    text = replace_section(text, BEGIN, END, workloads_section(a, runs, failures, partial))
     if a.kernels or a.kernels_failed:
         # A failed run keeps figures recorded earlier (by hand on another machine, say).
         if a.kernels or KBEGIN not in text:

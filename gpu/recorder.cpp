@@ -8,6 +8,10 @@
 
 namespace strata::gpu {
 
+namespace {
+constexpr uint32_t kQueriesPerPool = 256;
+}
+
 Result<std::unique_ptr<Recorder>> Recorder::create(Device& device, PipelineCache& pipelines) {
     std::unique_ptr<Recorder> self(new Recorder());
     self->m_device = &device;
@@ -31,6 +35,7 @@ Recorder::~Recorder() {
     if (m_inFlight) vkWaitForFences(d, 1, &m_fence, VK_TRUE, UINT64_MAX);
     for (VkBufferView v : m_views) vkDestroyBufferView(d, v, nullptr);
     for (VkDescriptorPool p : m_pools) vkDestroyDescriptorPool(d, p, nullptr);
+    for (VkQueryPool q : m_queryPools) vkDestroyQueryPool(d, q, nullptr);
     if (m_fence) vkDestroyFence(d, m_fence, nullptr);
     if (m_cmd) vkFreeCommandBuffers(d, m_device->commandPool(), 1, &m_cmd);
 }
@@ -242,6 +247,60 @@ Result<void> Recorder::fill(const BufferRange& range, uint32_t value, const std:
     m_pendingWrites.push_back({range, label, VK_PIPELINE_STAGE_TRANSFER_BIT});
     ++m_commandCount;
     return {};
+}
+
+Result<void> Recorder::timestamp(const std::string& label) {
+    if (m_finished) return fail("Cannot record '" + label + "' after the recording finished.");
+    if (m_timestampBits == 0) {
+        uint32_t count = 0;
+        vkGetPhysicalDeviceQueueFamilyProperties(m_device->physical(), &count, nullptr);
+        std::vector<VkQueueFamilyProperties> families(count);
+        vkGetPhysicalDeviceQueueFamilyProperties(m_device->physical(), &count, families.data());
+        if (m_device->queueFamily() < count) {
+            m_timestampBits = families[m_device->queueFamily()].timestampValidBits;
+        }
+        if (m_timestampBits == 0 || m_device->info().timestampPeriod <= 0) {
+            return fail("'" + m_device->info().name + "' cannot time its work (its compute "
+                        "queue writes no timestamps)");
+        }
+    }
+    const uint32_t slot = uint32_t(m_timestampLabels.size() % kQueriesPerPool);
+    if (slot == 0) {
+        VkQueryPoolCreateInfo qi{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+        qi.queryType = VK_QUERY_TYPE_TIMESTAMP;
+        qi.queryCount = kQueriesPerPool;
+        VkQueryPool pool = VK_NULL_HANDLE;
+        STRATA_VK_TRY(vkCreateQueryPool(m_device->handle(), &qi, nullptr, &pool),
+                      "Creating a timestamp query pool");
+        m_queryPools.push_back(pool);
+        // Recorded, so every replay starts from reset queries.
+        vkCmdResetQueryPool(m_cmd, pool, 0, kQueriesPerPool);
+    }
+    vkCmdWriteTimestamp(m_cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, m_queryPools.back(), slot);
+    m_timestampLabels.push_back(label);
+    return {};
+}
+
+Result<std::vector<Recorder::Timestamp>> Recorder::readTimestamps() {
+    STRATA_TRY(wait());
+    std::vector<Timestamp> out;
+    const double period = double(m_device->info().timestampPeriod) * 1e-9;  // s per tick
+    const uint64_t mask = m_timestampBits >= 64 ? ~uint64_t(0)
+                                                : (uint64_t(1) << m_timestampBits) - 1;
+    for (size_t p = 0; p < m_queryPools.size(); ++p) {
+        const size_t first = p * kQueriesPerPool;
+        const uint32_t n = uint32_t(std::min<size_t>(kQueriesPerPool,
+                                                     m_timestampLabels.size() - first));
+        std::vector<uint64_t> ticks(n);
+        STRATA_VK_TRY(vkGetQueryPoolResults(m_device->handle(), m_queryPools[p], 0, n,
+                                            n * sizeof(uint64_t), ticks.data(), sizeof(uint64_t),
+                                            VK_QUERY_RESULT_64_BIT | VK_QUERY_RESULT_WAIT_BIT),
+                      "Reading timestamps");
+        for (uint32_t i = 0; i < n; ++i) {
+            out.push_back({m_timestampLabels[first + i], double(ticks[i] & mask) * period});
+        }
+    }
+    return out;
 }
 
 Result<void> Recorder::finish() {

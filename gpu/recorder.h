@@ -49,6 +49,15 @@ public:
                           std::span<const Binding> bindings, const void* push,
                           std::array<uint32_t, 3> groups, const std::string& label);
     Result<void> fill(const BufferRange& range, uint32_t value, const std::string& label);
+    // Profiling: writes a GPU timestamp once every command recorded before it has completed.
+    // After a run, readTimestamps() gives each mark's label and time in seconds (on the device's
+    // clock: only differences between marks of one run mean something).
+    Result<void> timestamp(const std::string& label);
+    struct Timestamp {
+        std::string label;
+        double seconds = 0.0;
+    };
+    Result<std::vector<Timestamp>> readTimestamps();
     // Ends recording with a barrier that makes every write visible to later submissions,
     // transfers and the host. Called by submit() when needed.
     Result<void> finish();
@@ -93,6 +102,9 @@ private:
     std::vector<Use> m_pendingReads;   // read since the last execution barrier
     std::vector<BarrierNote> m_barriers;
     std::vector<VkBuffer> m_bufferIds;  // short names "buffer #i" in reasons
+    std::vector<VkQueryPool> m_queryPools;  // kQueriesPerPool timestamps each
+    std::vector<std::string> m_timestampLabels;
+    uint32_t m_timestampBits = 0;  // valid bits of the queue's timestamps; 0 until asked
     size_t m_commandCount = 0;
     bool m_finished = false;
     bool m_inFlight = false;

@@ -19,6 +19,7 @@ namespace strata::gpu {
 namespace {
 
 constexpr uint32_t kOneBits = 0x3f800000u;  // 1.0f: the seed of backward, d loss / d loss
+constexpr uint64_t kStagingBytes = 16 << 20;
 
 uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
@@ -34,7 +35,7 @@ Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(std::shared_ptr<Ins
     auto pipelines = PipelineCache::create(*self->m_device);
     if (!pipelines) return pipelines.error();
     self->m_pipelines = std::move(*pipelines);
-    auto staging = StagingRing::create(*self->m_device);
+    auto staging = StagingRing::create(*self->m_device, kStagingBytes);
     if (!staging) return staging.error();
     self->m_staging = std::move(*staging);
     return self;
@@ -148,12 +149,15 @@ Result<BufferRange> VulkanBackend::scratch(uint64_t floats, const std::string& w
 Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
     auto it = m_recorded.find(key);
     if (it == m_recorded.end()) {
-        for (int attempt = 0;; ++attempt) {
+        for (;;) {
             auto rec = Recorder::create(*m_device, *m_pipelines);
             if (!rec) return rec.error();
             m_scratchNeeded = 0;
-            auto r = record(**rec);
-            if (!r && attempt == 0 && m_scratchNeeded > m_scratch->size()) {
+            auto r = mark(**rec, "(start)");
+            if (r) r = record(**rec);
+            // A recording stops at the first kernel the scratch is too small for, and a later
+            // one may need more still: grow until it fits (each retry grows the buffer).
+            if (!r && m_scratchNeeded > m_scratch->size()) {
                 // Every recording binds the scratch buffer: drop them all with the old one.
                 m_recorded.clear();
                 auto bigger = DeviceBuffer::create(*m_device, alignUp(m_scratchNeeded, 1 << 20),
@@ -169,7 +173,43 @@ Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
             break;
         }
     }
-    return it->second->run();
+    STRATA_TRY(it->second->run());
+    return m_profiling ? collectTimings(*it->second) : Result<void>{};
+}
+
+Result<void> VulkanBackend::mark(Recorder& rec, const std::string& label) {
+    return m_profiling ? rec.timestamp(label) : Result<void>{};
+}
+
+Result<void> VulkanBackend::collectTimings(Recorder& rec) {
+    auto marks = rec.readTimestamps();
+    if (!marks) return marks.error();
+    // Each mark closes the interval since the one before it (the first is "(start)").
+    for (size_t i = 1; i < marks->size(); ++i) {
+        const std::string& label = (*marks)[i].label;
+        const double seconds = (*marks)[i].seconds - (*marks)[i - 1].seconds;
+        auto it = std::find_if(m_timings.begin(), m_timings.end(),
+                               [&](const OpTiming& t) { return t.name == label; });
+        if (it == m_timings.end()) it = m_timings.insert(m_timings.end(), OpTiming{label});
+        it->seconds += std::max(0.0, seconds);
+        it->calls += 1;
+    }
+    return {};
+}
+
+bool VulkanBackend::setProfiling(bool on) {
+    if (on != m_profiling) m_recorded.clear();  // recordings with or without timestamps
+    m_profiling = on;
+    m_timings.clear();
+    return true;
+}
+
+int64_t VulkanBackend::deviceBytes() const {
+    uint64_t bytes = kStagingBytes;
+    for (const auto* b : {&m_params, &m_grads, &m_state, &m_activations, &m_step, &m_scratch}) {
+        if (*b) bytes += (*b)->size();
+    }
+    return int64_t(bytes);
 }
 
 GpuOpContext VulkanBackend::opContext(Recorder& rec, const ProgramOp& op, int64_t n,
@@ -209,6 +249,7 @@ Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, s
         if (auto r = k->forward(opContext(rec, op, n, mode == Mode::Train, i)); !r) {
             return fail(op.name + " forward: " + r.message());
         }
+        STRATA_TRY(mark(rec, op.name + " forward"));
     }
     return {};
 }
@@ -222,6 +263,7 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
         if (p.lossGradient.valid()) {
             STRATA_TRY(rec.fill(rangeOf(p.lossGradient, n), kOneBits, "d loss / d loss = 1"));
         }
+        STRATA_TRY(mark(rec, "zero the gradients"));
     }
     for (size_t j = begin; j < end; ++j) {
         const ProgramOp& op = p.backward[j];
@@ -236,6 +278,7 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
         if (auto r = k->backward(opContext(rec, op, n, true, size_t(op.forwardIndex))); !r) {
             return fail(op.name + " backward: " + r.message());
         }
+        STRATA_TRY(mark(rec, op.name + " backward"));
     }
     return {};
 }
@@ -341,6 +384,7 @@ Result<void> VulkanBackend::setInput(const std::string& field, std::span<const f
     if (!targets) return targets.error();
     for (TensorId t : *targets) {
         STRATA_TRY(m_staging->upload(rangeOf(t, n), values.data(), values.size() * 4));
+        m_inputCopies += int64_t((values.size() * 4 + kStagingBytes - 1) / kStagingBytes);
     }
     m_n = n;
     return {};
@@ -456,11 +500,17 @@ Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
         STRATA_TRY(recordForward(rec, Mode::Train, n, 0, m_program->forward.size()));
         STRATA_TRY(recordBackward(rec, n, 0, m_program->backward.size()));
         STRATA_TRY(recordNorm(rec));
+        STRATA_TRY(mark(rec, "gradient norm"));
         STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader()));
         if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
+        STRATA_TRY(mark(rec, "step guard and clipping"));
         STRATA_TRY(recordAccuracy(rec, n));
-        return recordOptimizer(rec);
+        STRATA_TRY(mark(rec, "accuracy"));
+        STRATA_TRY(recordOptimizer(rec));
+        return mark(rec, "optimizer");
     }));
+    m_stepCommands = int64_t(m_recorded.at(key)->commandCount()) + m_inputCopies;
+    m_inputCopies = 0;
     const shader::StepValues& out = stepResults();
     StepResult r{.loss = out.loss,
                  .gradNorm = std::sqrt(out.normSquared),
@@ -524,8 +574,9 @@ Result<void> VulkanBackend::selectRows(int set, std::span<const int64_t> indices
                                                  rangeOf(b.tensor, n)));
             }
         }
-        return {};
+        return mark(rec, "gather the batch's rows");
     }));
+    m_inputCopies += int64_t(m_recorded.at(key)->commandCount());
     m_n = n;
     return {};
 }

@@ -44,6 +44,13 @@ public:
     Result<void> optimizerStep(const StepValues& values) override;
     Result<float> loss() override;
     Result<StepResult> trainStep(const StepValues& values) override;
+    // Profiling: timestamps after every op (and after the norm, guard and update of a step);
+    // timings() sums their differences over the replays since resetTimings().
+    bool setProfiling(bool on) override;
+    std::vector<OpTiming> timings() const override { return m_timings; }
+    void resetTimings() override { m_timings.clear(); }
+    int64_t deviceBytes() const override;
+    int64_t dispatchesPerStep() const override { return m_stepCommands; }
     bool keepsDataResident() const override { return true; }
     Result<bool> makeResident(int set, const std::string& field, std::span<const float> rows,
                               int64_t count) override;
@@ -77,6 +84,8 @@ private:
     bool classifies() const;  // the loss is cross_entropy: the step counts correct predictions
     Result<void> recordAccuracy(Recorder& rec, int64_t n);
     Result<BufferRange> scratch(uint64_t floats, const std::string& what);
+    Result<void> mark(Recorder& rec, const std::string& label);  // a timestamp when profiling
+    Result<void> collectTimings(Recorder& rec);
     BufferRange stepHeader() const;
     // Where forward op i's seed sits in the step buffer, past the header (binding-aligned).
     uint64_t seedOffset(size_t forwardOp) const;
@@ -107,6 +116,10 @@ private:
     std::map<Key, std::unique_ptr<Recorder>> m_recorded;
     size_t m_recordings = 0;
     int64_t m_n = 0;
+    bool m_profiling = false;
+    std::vector<OpTiming> m_timings;
+    int64_t m_stepCommands = -1;  // commands of the last trainStep, input copies included
+    int64_t m_inputCopies = 0;    // setInput copies and row gathers since the last trainStep
 };
 
 // Makes createBackend("vulkan", "vulkan:N", "auto") build a VulkanBackend. Called once at

@@ -7,7 +7,7 @@ namespace strata {
 
 std::vector<std::string> builtinNames() {
     return {"digits", "digits32", "shapes", "regression", "sine",
-            "reverse", "sort", "copy", "tiny_corpus"};
+            "reverse", "sort", "copy", "tiny_corpus", "random"};
 }
 
 Result<std::shared_ptr<AnnotatedDataset>> openBuiltin(const std::string& name,
@@ -19,6 +19,7 @@ Result<std::shared_ptr<AnnotatedDataset>> openBuiltin(const std::string& name,
     if (name == "shapes") return builtin::shapes(options);
     if (name == "regression") return builtin::regression(options);
     if (name == "sine") return builtin::sine(options);
+    if (name == "random") return builtin::random(options);
     if (name == "reverse" || name == "sort" || name == "copy") {
         return builtin::tokenTask(name, options);
     }

@@ -13,6 +13,10 @@
 //               "tokens" (T) ids in 1..V-1 (0 is reserved for padding), "target" (T) the
 //               reversed, sorted or copied sequence; V classes.
 //   tiny_corpus the character corpus samples/data/tiny_corpus.txt, read as "text".
+//   random      the fields the option "fields" describes, each {shape, dtype, distribution}:
+//               normal (mean, std), uniform (low, high), uniform_int (low, high exclusive) or
+//               next_token (of: a uniform_int field drawn as windows one token longer; this
+//               field is the window shifted by one). The benchmarks' data (bench/workloads.md).
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -38,6 +42,7 @@ Result<std::shared_ptr<AnnotatedDataset>> digits(const nlohmann::json& options,
 Result<std::shared_ptr<AnnotatedDataset>> shapes(const nlohmann::json& options);
 Result<std::shared_ptr<AnnotatedDataset>> regression(const nlohmann::json& options);
 Result<std::shared_ptr<AnnotatedDataset>> sine(const nlohmann::json& options);
+Result<std::shared_ptr<AnnotatedDataset>> random(const nlohmann::json& options);
 // task: "reverse", "sort" or "copy"
 Result<std::shared_ptr<AnnotatedDataset>> tokenTask(const std::string& task,
                                                     const nlohmann::json& options);

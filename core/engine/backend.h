@@ -123,6 +123,20 @@ public:
     // Cumulative time per op since the last reset; empty when the backend does not measure.
     virtual std::vector<OpTiming> timings() const { return {}; }
     virtual void resetTimings() {}
+    // Asks for per-op timings in timings() (a GPU backend then records a timestamp after every
+    // op, which re-records the step and may slow it). Returns whether the backend can measure;
+    // a backend that always measures (the CPU's) need not override it.
+    virtual bool setProfiling(bool on) {
+        (void)on;
+        return false;
+    }
+
+    // Bytes the backend holds for the prepared program (arenas, scratch, staging; not the
+    // resident data), for `strata bench`; -1 when it does not say.
+    virtual int64_t deviceBytes() const { return -1; }
+    // Kernel dispatches plus transfer commands of the last trainStep, the uploads or row
+    // gathers that filled its inputs included; -1 when the backend does not count them.
+    virtual int64_t dispatchesPerStep() const { return -1; }
 };
 
 // The input tensors a batch of `field` goes to, once n is checked against the compiled batch and

@@ -192,7 +192,9 @@ TEST_F(VulkanBackendTest, ANonFiniteStepKeepsTheLastGoodWeights) {
     ASSERT_TRUE(after.ok());
     EXPECT_TRUE(std::isnan((*after)[poisoned]));
     for (size_t i = 0; i < params.size(); ++i) {
-        if (i != poisoned) ASSERT_EQ((*after)[i], params[i]) << i;
+        if (i != poisoned) {
+            ASSERT_EQ((*after)[i], params[i]) << i;
+        }
     }
     EXPECT_EQ(gpu->downloadOptimizerState().value(),
               std::vector<float>(gpu->downloadOptimizerState().value().size(), 0.0f));

@@ -106,7 +106,9 @@ void expectTop5(const TryItPanel& p) {
     for (size_t i = 0; i < r.size(); ++i) {
         sum += r[i].value;
         EXPECT_GE(r[i].value, 0.f);
-        if (i > 0) EXPECT_LE(r[i].value, r[i - 1].value);
+        if (i > 0) {
+            EXPECT_LE(r[i].value, r[i - 1].value);
+        }
         EXPECT_TRUE(p.bar(int(i))->isVisible());
     }
     EXPECT_LE(sum, 1.0 + 1e-5);
