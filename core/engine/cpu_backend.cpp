@@ -1,21 +1,21 @@
 #include "core/engine/cpu_backend.h"
 
-#include <cblas.h>
-
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
+#include "core/engine/cpu_math.h"
 #include "core/train/optimizer.h"
 
 namespace strata {
 
 void setCpuThreads(int threads) {
-    if (threads > 0) openblas_set_num_threads(threads);
+    if (threads > 0) cpu::setThreads(threads);
 }
 
 int cpuThreads() {
-    return openblas_get_num_threads();
+    return cpu::threads();
 }
 
 CpuBackend::CpuBackend(int threads) : m_threads(threads) {
@@ -185,12 +185,27 @@ Result<void> CpuBackend::runBackward(const StepValues& values, size_t begin, siz
 }
 
 Result<float> CpuBackend::gradientNorm(float clipTo) {
+    const float* g = m_grads.data();
+    const int64_t count = static_cast<int64_t>(m_grads.size());
+    // Eight independent partial sums per thread: one running sum would wait on the adder's
+    // latency for every element.
+    std::vector<std::array<double, 8>> partial(static_cast<size_t>(cpu::threads()));
+    cpu::parallelFor(count, 1 << 15, [&](int64_t begin, int64_t end) {
+        double* acc = partial[static_cast<size_t>(cpu::threadIndex())].data();
+        int64_t i = begin;
+        for (; i + 8 <= end; i += 8) {
+            for (int k = 0; k < 8; ++k) acc[k] += static_cast<double>(g[i + k]) * g[i + k];
+        }
+        for (; i < end; ++i) acc[0] += static_cast<double>(g[i]) * g[i];
+    });
     double sum = 0.0;
-    for (float g : m_grads) sum += static_cast<double>(g) * g;
+    for (const auto& acc : partial) {
+        for (double a : acc) sum += a;
+    }
     const double norm = std::sqrt(sum);
     if (clipTo > 0 && norm > clipTo && std::isfinite(norm)) {
         const float scale = static_cast<float>(clipTo / (norm + 1e-6));
-        for (float& g : m_grads) g *= scale;
+        for (float& v : m_grads) v *= scale;
     }
     return static_cast<float>(norm);
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/engine/cpu_math.h"
 #include "core/layers/registry.h"
 
 namespace strata {
@@ -28,36 +29,51 @@ ShapeRule costing(int64_t flopsPerElement) {
     };
 }
 
+// Elementwise loops run over plain pointers on up to cpu::threads() threads: a pointer read through
+// a TensorView's vector on every iteration keeps the compiler from vectorising.
+constexpr int64_t kElementGrain = 1 << 15;
+
+template <class F>
+void forEachElement(int64_t count, const F& body) {
+    cpu::parallelFor(count, kElementGrain, [&body](int64_t begin, int64_t end) {
+        const F f = body;  // a local copy, so stores through its pointers cannot change them
+        for (int64_t i = begin; i < end; ++i) f(i);
+    });
+}
+
 // ---- relu: backward reads the input ----
 
 void relu_fwd(const OpContext& c) {
-    const TensorView& x = c.inputs[0];
-    for (int64_t i = 0; i < x.numel(); ++i) c.outputs[0][i] = x[i] > 0 ? x[i] : 0.0f;
+    const float* x = c.inputs[0].data;
+    float* y = c.outputs[0].data;
+    forEachElement(c.inputs[0].numel(), [=](int64_t i) { y[i] = x[i] > 0 ? x[i] : 0.0f; });
 }
 
 void relu_bwd(const OpContext& c) {
     if (!c.gradInputs[0].data) return;
-    const TensorView& x = c.inputs[0];
-    for (int64_t i = 0; i < x.numel(); ++i) {
-        if (x[i] > 0) c.gradInputs[0][i] += c.gradOutputs[0][i];
-    }
+    const float* x = c.inputs[0].data;
+    const float* dy = c.gradOutputs[0].data;
+    float* dx = c.gradInputs[0].data;
+    forEachElement(c.inputs[0].numel(), [=](int64_t i) { dx[i] += x[i] > 0 ? dy[i] : 0.0f; });
 }
 
 // ---- leaky_relu: backward reads the input ----
 
 void leaky_relu_fwd(const OpContext& c) {
-    const TensorView& x = c.inputs[0];
+    const float* x = c.inputs[0].data;
+    float* y = c.outputs[0].data;
     const float slope = static_cast<float>(getFloat(c.params, "negative_slope"));
-    for (int64_t i = 0; i < x.numel(); ++i) c.outputs[0][i] = x[i] > 0 ? x[i] : slope * x[i];
+    forEachElement(c.inputs[0].numel(), [=](int64_t i) { y[i] = x[i] > 0 ? x[i] : slope * x[i]; });
 }
 
 void leaky_relu_bwd(const OpContext& c) {
     if (!c.gradInputs[0].data) return;
-    const TensorView& x = c.inputs[0];
+    const float* x = c.inputs[0].data;
+    const float* dy = c.gradOutputs[0].data;
+    float* dx = c.gradInputs[0].data;
     const float slope = static_cast<float>(getFloat(c.params, "negative_slope"));
-    for (int64_t i = 0; i < x.numel(); ++i) {
-        c.gradInputs[0][i] += (x[i] > 0 ? 1.0f : slope) * c.gradOutputs[0][i];
-    }
+    forEachElement(c.inputs[0].numel(),
+                   [=](int64_t i) { dx[i] += (x[i] > 0 ? 1.0f : slope) * dy[i]; });
 }
 
 // ---- gelu: x * Phi(x) exactly (erf), or PyTorch's tanh approximation; backward reads input ----
@@ -103,33 +119,36 @@ void gelu_bwd(const OpContext& c) {
 // ---- sigmoid and tanh: backward reads the output ----
 
 void sigmoid_fwd(const OpContext& c) {
-    const TensorView& x = c.inputs[0];
-    for (int64_t i = 0; i < x.numel(); ++i) {
+    const float* x = c.inputs[0].data;
+    float* y = c.outputs[0].data;
+    forEachElement(c.inputs[0].numel(), [=](int64_t i) {
         // written so that exp never overflows
         const float e = std::exp(-std::abs(x[i]));
-        c.outputs[0][i] = x[i] >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
-    }
+        y[i] = x[i] >= 0 ? 1.0f / (1.0f + e) : e / (1.0f + e);
+    });
 }
 
 void sigmoid_bwd(const OpContext& c) {
     if (!c.gradInputs[0].data) return;
-    const TensorView& y = c.outputs[0];
-    for (int64_t i = 0; i < y.numel(); ++i) {
-        c.gradInputs[0][i] += y[i] * (1.0f - y[i]) * c.gradOutputs[0][i];
-    }
+    const float* y = c.outputs[0].data;
+    const float* dy = c.gradOutputs[0].data;
+    float* dx = c.gradInputs[0].data;
+    forEachElement(c.outputs[0].numel(),
+                   [=](int64_t i) { dx[i] += y[i] * (1.0f - y[i]) * dy[i]; });
 }
 
 void tanh_fwd(const OpContext& c) {
-    const TensorView& x = c.inputs[0];
-    for (int64_t i = 0; i < x.numel(); ++i) c.outputs[0][i] = std::tanh(x[i]);
+    const float* x = c.inputs[0].data;
+    float* y = c.outputs[0].data;
+    forEachElement(c.inputs[0].numel(), [=](int64_t i) { y[i] = std::tanh(x[i]); });
 }
 
 void tanh_bwd(const OpContext& c) {
     if (!c.gradInputs[0].data) return;
-    const TensorView& y = c.outputs[0];
-    for (int64_t i = 0; i < y.numel(); ++i) {
-        c.gradInputs[0][i] += (1.0f - y[i] * y[i]) * c.gradOutputs[0][i];
-    }
+    const float* y = c.outputs[0].data;
+    const float* dy = c.gradOutputs[0].data;
+    float* dx = c.gradInputs[0].data;
+    forEachElement(c.outputs[0].numel(), [=](int64_t i) { dx[i] += (1.0f - y[i] * y[i]) * dy[i]; });
 }
 
 // ---- softmax over one dimension of the batched tensor; backward reads the output ----

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/engine/cpu_math.h"
 #include "core/layers/attention_kernels.h"
 #include "core/layers/registry.h"
 
@@ -355,7 +356,13 @@ void blockFfnFwd(const BlockConfig& k, const OpContext& c, float* ffnOut) {
                         c.weights[kLinear1B].data, c.aux[kFfnPre].data);
     const float* pre = c.aux[kFfnPre].data;  // (rows, F)
     float* act = c.aux[kFfnAct].data;        // (rows, F)
-    for (int64_t i = 0; i < rows * k.f; ++i) act[i] = activation(pre[i], k.gelu);
+    cpu::parallelFor(rows, 16, [&](int64_t r0, int64_t r1) {
+        if (k.gelu) {
+            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) act[i] = activation(pre[i], true);
+        } else {
+            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) act[i] = pre[i] > 0 ? pre[i] : 0.0f;
+        }
+    });
     k.hidden.apply(act, rows * k.f);
     attn::linearRowsFwd(act, rows, k.f, k.e, c.weights[kLinear2W].data,
                         c.weights[kLinear2B].data, ffnOut);
@@ -373,7 +380,14 @@ void blockFfnBwd(const BlockConfig& k, const OpContext& c, const float* dffnOut,
                         c.gradWeights[kLinear2B].data);
     k.hidden.apply(dact.data(), rows * k.f);
     const float* pre = c.aux[kFfnPre].data;  // (rows, F)
-    for (int64_t i = 0; i < rows * k.f; ++i) dact[i] *= activationGrad(pre[i], k.gelu);
+    float* da = dact.data();
+    cpu::parallelFor(rows, 16, [&](int64_t r0, int64_t r1) {
+        if (k.gelu) {
+            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) da[i] *= activationGrad(pre[i], true);
+        } else {
+            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) da[i] = pre[i] > 0 ? da[i] : 0.0f;
+        }
+    });
     attn::linearRowsBwd(c.aux[kFfnIn].data, dact.data(), rows, k.e, k.f,
                         c.weights[kLinear1W].data, dffnIn, c.gradWeights[kLinear1W].data,
                         c.gradWeights[kLinear1B].data);

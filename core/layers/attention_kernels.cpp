@@ -35,62 +35,86 @@ void Dropout::apply(float* x, int64_t n) const {
 
 // ---- layer norm ----
 
+namespace {
+// Rows per thread at least, for the row kernels below (a row is d or s floats).
+int64_t rowGrain(int64_t rowLength) {
+    return std::max<int64_t>(1, 8192 / std::max<int64_t>(1, rowLength));
+}
+}  // namespace
+
 void layerNormRowsFwd(const float* x, int64_t rows, int64_t d, float eps, const float* gamma,
                       const float* beta, float* y, float* mean, float* rstd) {
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* xr = x + r * d;
-        float* yr = y + r * d;
-        double sum = 0;
-        for (int64_t j = 0; j < d; ++j) sum += xr[j];
-        const double mu = sum / static_cast<double>(d);
-        double sq = 0;
-        for (int64_t j = 0; j < d; ++j) sq += (xr[j] - mu) * (xr[j] - mu);
-        // Biased variance, as nn.LayerNorm.
-        const double rs = 1.0 / std::sqrt(sq / static_cast<double>(d) + eps);
-        mean[r] = static_cast<float>(mu);
-        rstd[r] = static_cast<float>(rs);
-        for (int64_t j = 0; j < d; ++j) {
-            float v = static_cast<float>((xr[j] - mu) * rs);
-            if (gamma) v = v * gamma[j] + beta[j];
-            yr[j] = v;
+    cpu::parallelFor(rows, rowGrain(d), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const float* xr = x + r * d;
+            float* yr = y + r * d;
+            double sum = 0;
+            for (int64_t j = 0; j < d; ++j) sum += xr[j];
+            const double mu = sum / static_cast<double>(d);
+            double sq = 0;
+            for (int64_t j = 0; j < d; ++j) sq += (xr[j] - mu) * (xr[j] - mu);
+            // Biased variance, as nn.LayerNorm.
+            const double rs = 1.0 / std::sqrt(sq / static_cast<double>(d) + eps);
+            mean[r] = static_cast<float>(mu);
+            rstd[r] = static_cast<float>(rs);
+            for (int64_t j = 0; j < d; ++j) {
+                float v = static_cast<float>((xr[j] - mu) * rs);
+                if (gamma) v = v * gamma[j] + beta[j];
+                yr[j] = v;
+            }
         }
-    }
+    });
 }
 
 void layerNormRowsBwd(const float* x, const float* dy, int64_t rows, int64_t d,
                       const float* gamma, const float* mean, const float* rstd, float* dx,
                       float* dgamma, float* dbeta) {
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* xr = x + r * d;
-        const float* dyr = dy + r * d;
-        const float mu = mean[r], rs = rstd[r];
-        double sumG = 0, sumGX = 0;  // sums of dxhat and dxhat * xhat over the row
-        for (int64_t j = 0; j < d; ++j) {
-            const float xhat = (xr[j] - mu) * rs;
-            const float g = gamma ? dyr[j] * gamma[j] : dyr[j];
-            sumG += g;
-            sumGX += g * xhat;
-            if (dgamma) dgamma[j] += dyr[j] * xhat;
-            if (dbeta) dbeta[j] += dyr[j];
-        }
-        if (!dx) continue;
-        const float meanG = static_cast<float>(sumG / static_cast<double>(d));
-        const float meanGX = static_cast<float>(sumGX / static_cast<double>(d));
-        float* dxr = dx + r * d;
-        for (int64_t j = 0; j < d; ++j) {
-            const float xhat = (xr[j] - mu) * rs;
-            const float g = gamma ? dyr[j] * gamma[j] : dyr[j];
-            dxr[j] += rs * (g - meanG - xhat * meanGX);
-        }
+    // dgamma and dbeta sum over rows: threads take column ranges, each sum in row order.
+    if (dgamma || dbeta) {
+        cpu::parallelFor(d, 16, [&](int64_t j0, int64_t j1) {
+            for (int64_t r = 0; r < rows; ++r) {
+                const float* xr = x + r * d;
+                const float* dyr = dy + r * d;
+                const float mu = mean[r], rs = rstd[r];
+                for (int64_t j = j0; j < j1; ++j) {
+                    if (dgamma) dgamma[j] += dyr[j] * ((xr[j] - mu) * rs);
+                    if (dbeta) dbeta[j] += dyr[j];
+                }
+            }
+        });
     }
+    if (!dx) return;
+    cpu::parallelFor(rows, rowGrain(d), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const float* xr = x + r * d;
+            const float* dyr = dy + r * d;
+            const float mu = mean[r], rs = rstd[r];
+            double sumG = 0, sumGX = 0;  // sums of dxhat and dxhat * xhat over the row
+            for (int64_t j = 0; j < d; ++j) {
+                const float xhat = (xr[j] - mu) * rs;
+                const float g = gamma ? dyr[j] * gamma[j] : dyr[j];
+                sumG += g;
+                sumGX += g * xhat;
+            }
+            const float meanG = static_cast<float>(sumG / static_cast<double>(d));
+            const float meanGX = static_cast<float>(sumGX / static_cast<double>(d));
+            float* dxr = dx + r * d;
+            for (int64_t j = 0; j < d; ++j) {
+                const float xhat = (xr[j] - mu) * rs;
+                const float g = gamma ? dyr[j] * gamma[j] : dyr[j];
+                dxr[j] += rs * (g - meanG - xhat * meanGX);
+            }
+        }
+    });
 }
 
 // ---- softmax ----
 
 void softmaxRowsFwd(float* scores, int64_t blocks, int64_t t, int64_t s, bool causal) {
-    for (int64_t b = 0; b < blocks; ++b) {
-        for (int64_t i = 0; i < t; ++i) {
-            float* row = scores + (b * t + i) * s;
+    cpu::parallelFor(blocks * t, rowGrain(s), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t i = r % t;  // the query position within its block
+            float* row = scores + r * s;
             const int64_t valid = causal ? std::min(i + 1, s) : s;
             float mx = -std::numeric_limits<float>::infinity();
             for (int64_t j = 0; j < valid; ++j) mx = std::max(mx, row[j]);
@@ -103,17 +127,19 @@ void softmaxRowsFwd(float* scores, int64_t blocks, int64_t t, int64_t s, bool ca
             for (int64_t j = 0; j < valid; ++j) row[j] *= inv;
             for (int64_t j = valid; j < s; ++j) row[j] = 0.0f;
         }
-    }
+    });
 }
 
 void softmaxRowsBwd(const float* probs, float* dprobs, int64_t blocks, int64_t t, int64_t s) {
-    for (int64_t r = 0; r < blocks * t; ++r) {
-        const float* p = probs + r * s;
-        float* dp = dprobs + r * s;
-        double dot = 0;
-        for (int64_t j = 0; j < s; ++j) dot += double(dp[j]) * p[j];
-        for (int64_t j = 0; j < s; ++j) dp[j] = p[j] * (dp[j] - static_cast<float>(dot));
-    }
+    cpu::parallelFor(blocks * t, rowGrain(s), [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const float* p = probs + r * s;
+            float* dp = dprobs + r * s;
+            double dot = 0;
+            for (int64_t j = 0; j < s; ++j) dot += double(dp[j]) * p[j];
+            for (int64_t j = 0; j < s; ++j) dp[j] = p[j] * (dp[j] - static_cast<float>(dot));
+        }
+    });
 }
 
 // ---- linear ----

@@ -1,6 +1,7 @@
 // conv2d, max_pool2d, avg_pool2d, global_avg_pool2d. Layouts and arithmetic follow PyTorch's
 // nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d (count_include_pad=True, ceil_mode=False) and
 // nn.AdaptiveAvgPool2d(1) followed by a flatten.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -119,28 +120,43 @@ Result<LayerInfo> conv2dInfer(const LayerContext& c) {
     return info;
 }
 
+// The output columns [lo, hi) whose input column ox * stride - padding + offset lies inside
+// [0, w): the rest read the zero padding.
+void validRange(int64_t outW, int64_t w, int64_t stride, int64_t start, int64_t& lo, int64_t& hi) {
+    lo = 0;
+    while (lo < outW && lo * stride + start < 0) ++lo;
+    hi = outW;
+    while (hi > lo && (hi - 1) * stride + start >= w) --hi;
+}
+
 // Copies one group of one image into columns: col[(ci*k + ky)*k + kx][oy*OW + ox] is the input
 // pixel that kernel tap (ky, kx) of channel ci sees at output position (oy, ox), 0 in the padding.
-// img: (Cg, H, W); col: (Cg*k*k, OH*OW).
-void im2col(const ConvGeom& g, const float* img, float* col) {
-    const int64_t k = g.win.kernel;
+// img: (Cg, H, W); col: (Cg*k*k, ld) with this image's OH*OW columns at its start.
+void im2col(const ConvGeom& g, const float* img, float* col, int64_t ld) {
+    const int64_t k = g.win.kernel, stride = g.win.stride;
     for (int64_t ci = 0; ci < g.cg; ++ci) {
         const float* plane = img + ci * g.h * g.w;  // (H, W)
         for (int64_t ky = 0; ky < k; ++ky) {
             for (int64_t kx = 0; kx < k; ++kx) {
-                float* row = col + ((ci * k + ky) * k + kx) * g.positions();  // (OH*OW)
+                float* row = col + ((ci * k + ky) * k + kx) * ld;  // (OH*OW)
+                const int64_t start = kx * g.win.dilation - g.win.padding;
+                int64_t lo, hi;
+                validRange(g.ow, g.w, stride, start, lo, hi);
                 for (int64_t oy = 0; oy < g.oh; ++oy) {
-                    const int64_t iy = oy * g.win.stride - g.win.padding + ky * g.win.dilation;
+                    const int64_t iy = oy * stride - g.win.padding + ky * g.win.dilation;
                     float* dst = row + oy * g.ow;
                     if (iy < 0 || iy >= g.h) {
-                        std::memset(dst, 0, sizeof(float) * g.ow);
+                        std::fill(dst, dst + g.ow, 0.0f);
                         continue;
                     }
-                    const float* src = plane + iy * g.w;
-                    for (int64_t ox = 0; ox < g.ow; ++ox) {
-                        const int64_t ix = ox * g.win.stride - g.win.padding + kx * g.win.dilation;
-                        dst[ox] = (ix >= 0 && ix < g.w) ? src[ix] : 0.0f;
+                    const float* src = plane + iy * g.w;  // (W)
+                    std::fill(dst, dst + lo, 0.0f);
+                    if (stride == 1) {
+                        std::copy(src + lo + start, src + hi + start, dst + lo);
+                    } else {
+                        for (int64_t ox = lo; ox < hi; ++ox) dst[ox] = src[ox * stride + start];
                     }
+                    std::fill(dst + hi, dst + g.ow, 0.0f);
                 }
             }
         }
@@ -148,104 +164,148 @@ void im2col(const ConvGeom& g, const float* img, float* col) {
 }
 
 // The adjoint of im2col: adds every column entry back onto the pixel it was read from.
-// col: (Cg*k*k, OH*OW); img: (Cg, H, W).
-void col2imAdd(const ConvGeom& g, const float* col, float* img) {
-    const int64_t k = g.win.kernel;
+// col: (Cg*k*k, ld); img: (Cg, H, W).
+void col2imAdd(const ConvGeom& g, const float* col, int64_t ld, float* img) {
+    const int64_t k = g.win.kernel, stride = g.win.stride;
     for (int64_t ci = 0; ci < g.cg; ++ci) {
         float* plane = img + ci * g.h * g.w;  // (H, W)
         for (int64_t ky = 0; ky < k; ++ky) {
             for (int64_t kx = 0; kx < k; ++kx) {
-                const float* row = col + ((ci * k + ky) * k + kx) * g.positions();  // (OH*OW)
+                const float* row = col + ((ci * k + ky) * k + kx) * ld;  // (OH*OW)
+                const int64_t start = kx * g.win.dilation - g.win.padding;
+                int64_t lo, hi;
+                validRange(g.ow, g.w, stride, start, lo, hi);
                 for (int64_t oy = 0; oy < g.oh; ++oy) {
-                    const int64_t iy = oy * g.win.stride - g.win.padding + ky * g.win.dilation;
+                    const int64_t iy = oy * stride - g.win.padding + ky * g.win.dilation;
                     if (iy < 0 || iy >= g.h) continue;
                     const float* src = row + oy * g.ow;
-                    float* dst = plane + iy * g.w;
-                    for (int64_t ox = 0; ox < g.ow; ++ox) {
-                        const int64_t ix = ox * g.win.stride - g.win.padding + kx * g.win.dilation;
-                        if (ix >= 0 && ix < g.w) dst[ix] += src[ox];
-                    }
+                    float* dst = plane + iy * g.w;  // (W)
+                    for (int64_t ox = lo; ox < hi; ++ox) dst[ox * stride + start] += src[ox];
                 }
             }
         }
     }
 }
 
+// Convolution works on blocks of samples: the columns of a block's images side by side
+// (Cg*k*k, samples*OH*OW), so that each product is one GEMM with a long inner or outer
+// dimension instead of one small GEMM per image. About a megabyte of columns per block.
+int64_t samplesPerBlock(const ConvGeom& g) {
+    return std::clamp<int64_t>((int64_t{1} << 18) / (g.colRows() * g.positions()), 1, g.n);
+}
+
 void conv2d_fwd(const OpContext& c) {
     const ConvGeom g = convGeom(c);
     const float* x = c.inputs[0].data;   // (N, C, H, W)
     const float* w = c.weights[0].data;  // (O, C/groups, k, k)
+    const float* bias = c.weights.size() > 1 ? c.weights[1].data : nullptr;  // (O)
     float* y = c.outputs[0].data;        // (N, O, OH, OW)
-    const int64_t P = g.positions(), K = g.colRows();
-    std::vector<float> col(static_cast<size_t>(K * P));  // (Cg*k*k, OH*OW)
-    for (int64_t n = 0; n < g.n; ++n) {
-        for (int64_t gi = 0; gi < g.groups; ++gi) {
-            im2col(g, x + (n * g.c + gi * g.cg) * g.h * g.w, col.data());
-            // (Og, K) x (K, P) -> (Og, P)
-            cpu::gemm(false, false, g.og, P, K, 1.0f, w + gi * g.og * K, col.data(), 0.0f,
-                      y + (n * g.o + gi * g.og) * P);
-        }
-        if (c.weights.size() > 1) {
-            const float* b = c.weights[1].data;  // (O)
-            for (int64_t o = 0; o < g.o; ++o) {
-                float* plane = y + (n * g.o + o) * P;  // (OH*OW)
-                for (int64_t p = 0; p < P; ++p) plane[p] += b[o];
+    const int64_t P = g.positions(), K = g.colRows(), B = samplesPerBlock(g);
+    const int64_t blocks = (g.n + B - 1) / B;
+    cpu::parallelFor(blocks, 1, [&](int64_t b0, int64_t b1) {
+        std::vector<float> col(static_cast<size_t>(K * B * P));    // (K, samples*P)
+        std::vector<float> out(static_cast<size_t>(g.og * B * P)); // (Og, samples*P)
+        for (int64_t blk = b0; blk < b1; ++blk) {
+            const int64_t n0 = blk * B, nb = std::min(B, g.n - n0), L = nb * P;
+            for (int64_t gi = 0; gi < g.groups; ++gi) {
+                for (int64_t s = 0; s < nb; ++s) {
+                    im2col(g, x + ((n0 + s) * g.c + gi * g.cg) * g.h * g.w, col.data() + s * P, L);
+                }
+                // (Og, K) x (K, L) -> (Og, L)
+                cpu::gemm(false, false, g.og, L, K, 1.0f, w + gi * g.og * K, col.data(), 0.0f,
+                          out.data());
+                for (int64_t s = 0; s < nb; ++s) {
+                    for (int64_t o = 0; o < g.og; ++o) {
+                        const float* src = out.data() + o * L + s * P;
+                        float* dst = y + ((n0 + s) * g.o + gi * g.og + o) * P;  // (OH*OW)
+                        const float b = bias ? bias[gi * g.og + o] : 0.0f;
+                        for (int64_t p = 0; p < P; ++p) dst[p] = src[p] + b;
+                    }
+                }
             }
         }
-    }
+    });
 }
 
-// dx += col2im(W_g^T dy_g) for every sample and group.
-void conv2d_bwd_data(const OpContext& c) {
-    const ConvGeom g = convGeom(c);
-    const float* dy = c.gradOutputs[0].data;  // (N, O, OH, OW)
-    const float* w = c.weights[0].data;       // (O, C/groups, k, k)
-    float* dx = c.gradInputs[0].data;         // (N, C, H, W)
-    const int64_t P = g.positions(), K = g.colRows();
-    std::vector<float> col(static_cast<size_t>(K * P));  // (Cg*k*k, OH*OW)
-    for (int64_t n = 0; n < g.n; ++n) {
-        for (int64_t gi = 0; gi < g.groups; ++gi) {
-            // (K, Og) x (Og, P) -> (K, P)
-            cpu::gemm(true, false, K, P, g.og, 1.0f, w + gi * g.og * K,
-                      dy + (n * g.o + gi * g.og) * P, 0.0f, col.data());
-            col2imAdd(g, col.data(), dx + (n * g.c + gi * g.cg) * g.h * g.w);
-        }
+// A sum in double with four running partial sums (one would wait on the adder every element).
+double sumOf(const float* v, int64_t n) {
+    double a[4] = {0, 0, 0, 0};
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int k = 0; k < 4; ++k) a[k] += v[i + k];
     }
+    for (; i < n; ++i) a[0] += v[i];
+    return (a[0] + a[1]) + (a[2] + a[3]);
 }
 
-// dW_g += dy_g col_g^T, with the columns rebuilt from the input rather than kept from forward:
-// they are k*k times the input's size.
-void conv2d_bwd_weight(const OpContext& c) {
+// dx += col2im(W_g^T dy_g); dW_g += dy_g col_g^T with the columns rebuilt from the input rather
+// than kept from forward (they are k*k times the input's size); db += sums of dy.
+// The weight and bias gradients are summed per part of the batch and the parts added in order,
+// so the result does not depend on which thread ran which part.
+void conv2d_bwd(const OpContext& c) {
     const ConvGeom g = convGeom(c);
     const float* x = c.inputs[0].data;        // (N, C, H, W)
     const float* dy = c.gradOutputs[0].data;  // (N, O, OH, OW)
+    const float* w = c.weights[0].data;       // (O, C/groups, k, k)
+    float* dx = c.gradInputs[0].data;         // (N, C, H, W) or null
     float* dw = c.gradWeights[0].data;        // (O, C/groups, k, k)
-    const int64_t P = g.positions(), K = g.colRows();
-    std::vector<float> col(static_cast<size_t>(K * P));  // (Cg*k*k, OH*OW)
-    for (int64_t n = 0; n < g.n; ++n) {
-        for (int64_t gi = 0; gi < g.groups; ++gi) {
-            im2col(g, x + (n * g.c + gi * g.cg) * g.h * g.w, col.data());
-            // (Og, P) x (P, K) -> (Og, K)
-            cpu::gemm(false, true, g.og, K, P, 1.0f, dy + (n * g.o + gi * g.og) * P, col.data(),
-                      1.0f, dw + gi * g.og * K);
-        }
-    }
-    if (c.gradWeights.size() > 1) {
-        float* db = c.gradWeights[1].data;  // (O)
-        for (int64_t n = 0; n < g.n; ++n) {
-            for (int64_t o = 0; o < g.o; ++o) {
-                const float* plane = dy + (n * g.o + o) * P;  // (OH*OW)
-                double s = 0;
-                for (int64_t p = 0; p < P; ++p) s += plane[p];
-                db[o] += static_cast<float>(s);
+    float* db = c.gradWeights.size() > 1 ? c.gradWeights[1].data : nullptr;  // (O)
+    const int64_t P = g.positions(), K = g.colRows(), B = samplesPerBlock(g);
+    const int64_t blocks = (g.n + B - 1) / B;
+    const int64_t parts = std::min<int64_t>(blocks, cpu::threads());
+    std::vector<std::vector<float>> dwPart(static_cast<size_t>(parts));   // (O, Cg*k*k) each
+    std::vector<std::vector<double>> dbPart(static_cast<size_t>(parts));  // (O) each
+    cpu::parallelFor(parts, 1, [&](int64_t p0, int64_t p1) {
+        std::vector<float> col(static_cast<size_t>(K * B * P));      // (K, samples*P)
+        std::vector<float> dcol(static_cast<size_t>(K * B * P));     // (K, samples*P)
+        std::vector<float> dyBlock(static_cast<size_t>(g.og * B * P));  // (Og, samples*P)
+        for (int64_t part = p0; part < p1; ++part) {
+            std::vector<float>& dwp = dwPart[static_cast<size_t>(part)];
+            std::vector<double>& dbp = dbPart[static_cast<size_t>(part)];
+            dwp.assign(static_cast<size_t>(g.o * K), 0.0f);
+            dbp.assign(static_cast<size_t>(g.o), 0.0);
+            for (int64_t blk = blocks * part / parts; blk < blocks * (part + 1) / parts; ++blk) {
+                const int64_t n0 = blk * B, nb = std::min(B, g.n - n0), L = nb * P;
+                for (int64_t gi = 0; gi < g.groups; ++gi) {
+                    for (int64_t s = 0; s < nb; ++s) {
+                        for (int64_t o = 0; o < g.og; ++o) {
+                            const float* src = dy + ((n0 + s) * g.o + gi * g.og + o) * P;
+                            std::copy(src, src + P, dyBlock.data() + o * L + s * P);
+                            dbp[static_cast<size_t>(gi * g.og + o)] += sumOf(src, P);
+                        }
+                    }
+                    const float* wg = w + gi * g.og * K;  // (Og, K)
+                    if (dx) {
+                        // (K, Og) x (Og, L) -> (K, L)
+                        cpu::gemm(true, false, K, L, g.og, 1.0f, wg, dyBlock.data(), 0.0f,
+                                  dcol.data());
+                        for (int64_t s = 0; s < nb; ++s) {
+                            col2imAdd(g, dcol.data() + s * P, L,
+                                      dx + ((n0 + s) * g.c + gi * g.cg) * g.h * g.w);
+                        }
+                    }
+                    for (int64_t s = 0; s < nb; ++s) {
+                        im2col(g, x + ((n0 + s) * g.c + gi * g.cg) * g.h * g.w,
+                               col.data() + s * P, L);
+                    }
+                    // (Og, L) x (L, K) -> (Og, K)
+                    cpu::gemm(false, true, g.og, K, L, 1.0f, dyBlock.data(), col.data(), 1.0f,
+                              dwp.data() + gi * g.og * K);
+                }
             }
         }
+    });
+    for (int64_t part = 0; part < parts; ++part) {
+        const std::vector<float>& dwp = dwPart[static_cast<size_t>(part)];
+        for (int64_t i = 0; i < g.o * K; ++i) dw[i] += dwp[static_cast<size_t>(i)];
     }
-}
-
-void conv2d_bwd(const OpContext& c) {
-    if (c.gradInputs[0].data) conv2d_bwd_data(c);
-    conv2d_bwd_weight(c);
+    if (db) {
+        for (int64_t o = 0; o < g.o; ++o) {
+            double s = 0;
+            for (int64_t part = 0; part < parts; ++part) s += dbPart[static_cast<size_t>(part)][o];
+            db[o] += static_cast<float>(s);
+        }
+    }
 }
 
 // ---- max_pool2d / avg_pool2d: PyTorch nn.MaxPool2d / nn.AvgPool2d ----
@@ -260,6 +320,9 @@ struct PoolGeom {
     int64_t planes, h, w, oh, ow;  // planes = N*C
     Window win;
 };
+
+// Planes per thread at least: a few thousand outputs are worth waking a worker for.
+int64_t planeGrain(const PoolGeom& g) { return std::max<int64_t>(1, 4096 / (g.oh * g.ow)); }
 
 PoolGeom poolGeom(const OpContext& c) {
     const Shape& x = c.inputs[0].shape;  // (N, C, H, W)
@@ -292,33 +355,35 @@ void max_pool2d_fwd(const OpContext& c) {
     const float* x = c.inputs[0].data;  // (N, C, H, W)
     float* y = c.outputs[0].data;       // (N, C, OH, OW)
     float* arg = c.aux[0].data;         // (N, C, OH, OW), exact integers up to 2^24
-    for (int64_t p = 0; p < g.planes; ++p) {
-        const float* plane = x + p * g.h * g.w;  // (H, W)
-        for (int64_t oy = 0; oy < g.oh; ++oy) {
-            for (int64_t ox = 0; ox < g.ow; ++ox) {
-                float best = -std::numeric_limits<float>::infinity();
-                int64_t at = -1;
-                for (int64_t ky = 0; ky < g.win.kernel; ++ky) {
-                    const int64_t iy = oy * g.win.stride - g.win.padding + ky;
-                    if (iy < 0 || iy >= g.h) continue;
-                    for (int64_t kx = 0; kx < g.win.kernel; ++kx) {
-                        const int64_t ix = ox * g.win.stride - g.win.padding + kx;
-                        if (ix < 0 || ix >= g.w) continue;
-                        const float v = plane[iy * g.w + ix];
-                        // The first maximum wins ties, and a NaN propagates, as in PyTorch.
-                        if (at < 0 || v > best || std::isnan(v)) {
-                            best = v;
-                            at = iy * g.w + ix;
-                            if (std::isnan(v)) break;
+    cpu::parallelFor(g.planes, planeGrain(g), [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+            const float* plane = x + p * g.h * g.w;  // (H, W)
+            for (int64_t oy = 0; oy < g.oh; ++oy) {
+                for (int64_t ox = 0; ox < g.ow; ++ox) {
+                    float best = -std::numeric_limits<float>::infinity();
+                    int64_t at = -1;
+                    for (int64_t ky = 0; ky < g.win.kernel; ++ky) {
+                        const int64_t iy = oy * g.win.stride - g.win.padding + ky;
+                        if (iy < 0 || iy >= g.h) continue;
+                        for (int64_t kx = 0; kx < g.win.kernel; ++kx) {
+                            const int64_t ix = ox * g.win.stride - g.win.padding + kx;
+                            if (ix < 0 || ix >= g.w) continue;
+                            const float v = plane[iy * g.w + ix];
+                            // The first maximum wins ties, and a NaN propagates, as in PyTorch.
+                            if (at < 0 || v > best || std::isnan(v)) {
+                                best = v;
+                                at = iy * g.w + ix;
+                                if (std::isnan(v)) break;
+                            }
                         }
                     }
+                    const int64_t o = (p * g.oh + oy) * g.ow + ox;
+                    y[o] = best;
+                    arg[o] = static_cast<float>(at);
                 }
-                const int64_t o = (p * g.oh + oy) * g.ow + ox;
-                y[o] = best;
-                arg[o] = static_cast<float>(at);
             }
         }
-    }
+    });
 }
 
 void max_pool2d_bwd(const OpContext& c) {
@@ -328,12 +393,14 @@ void max_pool2d_bwd(const OpContext& c) {
     const float* arg = c.aux[0].data;         // (N, C, OH, OW)
     float* dx = c.gradInputs[0].data;         // (N, C, H, W)
     const int64_t P = g.oh * g.ow;
-    for (int64_t p = 0; p < g.planes; ++p) {
-        for (int64_t i = 0; i < P; ++i) {
-            const int64_t at = static_cast<int64_t>(arg[p * P + i]);
-            if (at >= 0) dx[p * g.h * g.w + at] += dy[p * P + i];
+    cpu::parallelFor(g.planes, planeGrain(g), [&](int64_t p0, int64_t p1) {
+        for (int64_t p = p0; p < p1; ++p) {
+            for (int64_t i = 0; i < P; ++i) {
+                const int64_t at = static_cast<int64_t>(arg[p * P + i]);
+                if (at >= 0) dx[p * g.h * g.w + at] += dy[p * P + i];
+            }
         }
-    }
+    });
 }
 
 // count_include_pad=True: every window divides by kernel_size^2. Without ceil_mode no window

@@ -183,11 +183,31 @@ Result<LayerInfo> recurrentInfer(Cell cell, const LayerContext& c) {
     return info;
 }
 
-float sigmoid(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+using cpu::fastTanh;
+using cpu::sigmoid;
 
 // The time index of step s of direction dir: the reverse direction walks the sequence backwards.
 int64_t timeAt(const RecurrentDims& d, int64_t dir, int64_t s) {
     return dir == 0 ? s : d.steps - 1 - s;
+}
+
+// Samples of a batch never meet inside a recurrence, so each thread runs the whole sequence for
+// its own rows of the batch (a few samples per thread at least: a step's GEMM must stay worth a
+// call) and the threads meet only at the end of a layer.
+constexpr int64_t kRowsPerThread = 4;
+
+// p[r][j] += b1[j] (+ b2[j]) over `rows` rows of width `cols`.
+void addBiasRows(float* p, int64_t rows, int64_t cols, const float* b1, const float* b2) {
+    cpu::parallelFor(rows, 64, [=](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) {
+            float* row = p + r * cols;
+            if (b2) {
+                for (int64_t j = 0; j < cols; ++j) row[j] += b1[j] + b2[j];
+            } else {
+                for (int64_t j = 0; j < cols; ++j) row[j] += b1[j];
+            }
+        }
+    });
 }
 
 void recurrent_fwd(Cell cell, const OpContext& c) {
@@ -209,68 +229,68 @@ void recurrent_fwd(Cell cell, const OpContext& c) {
             const float* bih = d.bias ? c.weights[wi + 2].data : nullptr;  // (GH)
             const float* bhh = d.bias ? c.weights[wi + 3].data : nullptr;  // (GH)
             cpu::gemm(false, true, N * T, GH, inK, 1.0f, in, wih, 0.0f, pre.data());
-            if (d.bias) {
-                // GRU keeps b_hn inside r * (W_hn h + b_hn), so only RNN/LSTM fold b_hh in here.
-                const bool foldHidden = cell != Cell::Gru;
-                for (int64_t r = 0; r < N * T; ++r) {
-                    float* p = pre.data() + r * GH;
-                    for (int64_t j = 0; j < GH; ++j) p[j] += bih[j] + (foldHidden ? bhh[j] : 0.0f);
-                }
-            }
+            // GRU keeps b_hn inside r * (W_hn h + b_hn), so only RNN/LSTM fold b_hh in here.
+            if (d.bias) addBiasRows(pre.data(), N * T, GH, bih, cell != Cell::Gru ? bhh : nullptr);
             const bool saved = cell != Cell::Rnn;
             float* gates = saved ? c.aux[d.gateAux(k, dir)].data : nullptr;      // (N, T, GH)
             float* extra = saved ? c.aux[d.gateAux(k, dir) + 1].data : nullptr;  // (N, T, H)
-            std::fill(hprev.begin(), hprev.end(), 0.0f);
-            std::fill(cprev.begin(), cprev.end(), 0.0f);
-            for (int64_t s = 0; s < T; ++s) {
-                const int64_t t = timeAt(d, dir, s);
-                cpu::gemm(false, true, N, GH, H, 1.0f, hprev.data(), whh, 0.0f, hh.data());
-                if (cell == Cell::Gru && d.bias) {
-                    for (int64_t n = 0; n < N; ++n) {
-                        for (int64_t j = 0; j < GH; ++j) hh[n * GH + j] += bhh[j];
-                    }
-                }
-                for (int64_t n = 0; n < N; ++n) {
-                    const float* p = pre.data() + (n * T + t) * GH;
-                    const float* q = hh.data() + n * GH;
-                    float* hp = hprev.data() + n * H;
-                    float* hout = hseq + (n * T + t) * HD + dir * H;
-                    float* g = gates ? gates + (n * T + t) * GH : nullptr;
-                    float* e = extra ? extra + (n * T + t) * H : nullptr;
-                    for (int64_t j = 0; j < H; ++j) {
-                        float h = 0.0f;
+            cpu::parallelFor(N, kRowsPerThread, [&](int64_t n0, int64_t n1) {
+                const int64_t rows = n1 - n0;
+                float* hp0 = hprev.data() + n0 * H;  // (rows, H)
+                float* cp0 = cprev.data() + n0 * H;  // (rows, H)
+                float* hh0 = hh.data() + n0 * GH;    // (rows, GH)
+                std::fill(hp0, hp0 + rows * H, 0.0f);
+                std::fill(cp0, cp0 + rows * H, 0.0f);
+                for (int64_t s = 0; s < T; ++s) {
+                    const int64_t t = timeAt(d, dir, s);
+                    cpu::gemm(false, true, rows, GH, H, 1.0f, hp0, whh, 0.0f, hh0);
+                    for (int64_t n = n0; n < n1; ++n) {
+                        const float* p = pre.data() + (n * T + t) * GH;
+                        float* q = hh.data() + n * GH;
+                        float* hp = hprev.data() + n * H;
+                        float* cs = cprev.data() + n * H;
+                        float* hout = hseq + (n * T + t) * HD + dir * H;
+                        float* g = gates ? gates + (n * T + t) * GH : nullptr;
+                        float* e = extra ? extra + (n * T + t) * H : nullptr;
                         if (cell == Cell::Rnn) {
-                            const float a = p[j] + q[j];
-                            h = d.relu ? std::max(a, 0.0f) : std::tanh(a);
+                            for (int64_t j = 0; j < H; ++j) {
+                                const float a = p[j] + q[j];
+                                hp[j] = d.relu ? std::max(a, 0.0f) : fastTanh(a);
+                            }
                         } else if (cell == Cell::Lstm) {
-                            const float ig = sigmoid(p[j] + q[j]);
-                            const float fg = sigmoid(p[H + j] + q[H + j]);
-                            const float gg = std::tanh(p[2 * H + j] + q[2 * H + j]);
-                            const float og = sigmoid(p[3 * H + j] + q[3 * H + j]);
-                            float& cs = cprev[n * H + j];
-                            cs = fg * cs + ig * gg;
-                            h = og * std::tanh(cs);
-                            g[j] = ig;
-                            g[H + j] = fg;
-                            g[2 * H + j] = gg;
-                            g[3 * H + j] = og;
-                            e[j] = cs;
+                            for (int64_t j = 0; j < H; ++j) {
+                                const float ig = sigmoid(p[j] + q[j]);
+                                const float fg = sigmoid(p[H + j] + q[H + j]);
+                                const float gg = fastTanh(p[2 * H + j] + q[2 * H + j]);
+                                const float og = sigmoid(p[3 * H + j] + q[3 * H + j]);
+                                cs[j] = fg * cs[j] + ig * gg;
+                                hp[j] = og * fastTanh(cs[j]);
+                                g[j] = ig;
+                                g[H + j] = fg;
+                                g[2 * H + j] = gg;
+                                g[3 * H + j] = og;
+                                e[j] = cs[j];
+                            }
                         } else {
-                            const float hn = q[2 * H + j];
-                            const float rg = sigmoid(p[j] + q[j]);
-                            const float zg = sigmoid(p[H + j] + q[H + j]);
-                            const float ng = std::tanh(p[2 * H + j] + rg * hn);
-                            h = (1.0f - zg) * ng + zg * hp[j];
-                            g[j] = rg;
-                            g[H + j] = zg;
-                            g[2 * H + j] = ng;
-                            e[j] = hn;
+                            if (d.bias) {
+                                for (int64_t j = 0; j < GH; ++j) q[j] += bhh[j];
+                            }
+                            for (int64_t j = 0; j < H; ++j) {
+                                const float hn = q[2 * H + j];
+                                const float rg = sigmoid(p[j] + q[j]);
+                                const float zg = sigmoid(p[H + j] + q[H + j]);
+                                const float ng = fastTanh(p[2 * H + j] + rg * hn);
+                                hp[j] = (1.0f - zg) * ng + zg * hp[j];
+                                g[j] = rg;
+                                g[H + j] = zg;
+                                g[2 * H + j] = ng;
+                                e[j] = hn;
+                            }
                         }
-                        hp[j] = h;
-                        hout[j] = h;
+                        std::memcpy(hout, hp, sizeof(float) * H);
                     }
                 }
-            }
+            });
         }
     }
     const float* top = c.aux[d.hiddenAux(d.layers - 1)].data;  // (N, T, H*dirs)
@@ -288,10 +308,14 @@ void recurrent_fwd(Cell cell, const OpContext& c) {
     }
 }
 
+// out[j] += sum over rows of m[r][j]; threads take column ranges so each sum keeps its order.
 void addColumnSums(const float* m, int64_t rows, int64_t cols, float* out) {
-    for (int64_t r = 0; r < rows; ++r) {
-        for (int64_t j = 0; j < cols; ++j) out[j] += m[r * cols + j];
-    }
+    cpu::parallelFor(cols, 64, [=](int64_t j0, int64_t j1) {
+        for (int64_t r = 0; r < rows; ++r) {
+            const float* row = m + r * cols;
+            for (int64_t j = j0; j < j1; ++j) out[j] += row[j];
+        }
+    });
 }
 
 void recurrent_bwd(Cell cell, const OpContext& c) {
@@ -317,8 +341,8 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
     std::vector<float> dHpGru;                                // (N, T, GH) d(W_hh h + b_hh), GRU
     if (cell == Cell::Gru) dHpGru.resize(static_cast<size_t>(N * T * GH));
     std::vector<float> dhStep(static_cast<size_t>(N * GH));   // (N, GH) this step's d(W_hh h)
-    std::vector<float> dh(static_cast<size_t>(N * H));        // (N, H) into h_t from later steps
-    std::vector<float> dhNext(static_cast<size_t>(N * H));    // (N, H) into h_{t-1}
+    std::vector<float> dhA(static_cast<size_t>(N * H));       // (N, H) into h_t from later steps
+    std::vector<float> dhB(static_cast<size_t>(N * H));       // (N, H) into h_{t-1}
     std::vector<float> dc(static_cast<size_t>(N * H));        // (N, H) LSTM, into c_t
     std::vector<float> hPrevSeq(static_cast<size_t>(N * T * H));  // (N, T, H) h_{t-1} per t
     for (int64_t k = d.layers - 1; k >= 0; --k) {
@@ -339,66 +363,84 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
             const float* gates = cell == Cell::Rnn ? nullptr : c.aux[d.gateAux(k, dir)].data;
             const float* extra = cell == Cell::Rnn ? nullptr : c.aux[d.gateAux(k, dir) + 1].data;
             float* dHp = cell == Cell::Gru ? dHpGru.data() : dXp.data();
-            std::fill(dh.begin(), dh.end(), 0.0f);
-            std::fill(dc.begin(), dc.end(), 0.0f);
-            for (int64_t s = T - 1; s >= 0; --s) {
-                const int64_t t = timeAt(d, dir, s);
-                const int64_t tPrev = s > 0 ? timeAt(d, dir, s - 1) : -1;
-                for (int64_t n = 0; n < N; ++n) {
-                    const float* h = hseq + (n * T + t) * HD + dir * H;
-                    const float* hp = tPrev >= 0 ? hseq + (n * T + tPrev) * HD + dir * H : nullptr;
-                    const float* dyt = dSeq.data() + (n * T + t) * HD + dir * H;
-                    float* dx = dXp.data() + (n * T + t) * GH;
-                    float* dq = dhStep.data() + n * GH;
-                    float* hPrevRow = hPrevSeq.data() + (n * T + t) * H;
-                    for (int64_t j = 0; j < H; ++j) {
-                        const float hPrev = hp ? hp[j] : 0.0f;
-                        hPrevRow[j] = hPrev;
-                        const float g = dh[n * H + j] + dyt[j];  // dLoss/dh_t
-                        float direct = 0.0f;                      // GRU: z * h_{t-1} term
+            cpu::parallelFor(N, kRowsPerThread, [&](int64_t n0, int64_t n1) {
+                const int64_t rows = n1 - n0;
+                float* dh = dhA.data();      // (N, H) rows n0..n1 are this thread's
+                float* dhNext = dhB.data();  // (N, H)
+                std::fill(dh + n0 * H, dh + n1 * H, 0.0f);
+                std::fill(dc.begin() + n0 * H, dc.begin() + n1 * H, 0.0f);
+                for (int64_t s = T - 1; s >= 0; --s) {
+                    const int64_t t = timeAt(d, dir, s);
+                    const int64_t tPrev = s > 0 ? timeAt(d, dir, s - 1) : -1;
+                    for (int64_t n = n0; n < n1; ++n) {
+                        const float* h = hseq + (n * T + t) * HD + dir * H;
+                        const float* hp =
+                            tPrev >= 0 ? hseq + (n * T + tPrev) * HD + dir * H : nullptr;
+                        const float* dyt = dSeq.data() + (n * T + t) * HD + dir * H;
+                        const float* dhn = dh + n * H;
+                        float* dx = dXp.data() + (n * T + t) * GH;
+                        float* dq = dhStep.data() + n * GH;
+                        float* hPrevRow = hPrevSeq.data() + (n * T + t) * H;
+                        float* dcn = dc.data() + n * H;
+                        float* direct = dhNext + n * H;  // GRU: the z * h_{t-1} term, else 0
+                        if (hp) {
+                            std::memcpy(hPrevRow, hp, sizeof(float) * H);
+                        } else {
+                            std::fill(hPrevRow, hPrevRow + H, 0.0f);
+                        }
                         if (cell == Cell::Rnn) {
-                            const float a = d.relu ? (h[j] > 0.0f ? g : 0.0f)
-                                                   : g * (1.0f - h[j] * h[j]);
-                            dx[j] = a;
-                            dq[j] = a;
+                            for (int64_t j = 0; j < H; ++j) {
+                                const float g = dhn[j] + dyt[j];  // dLoss/dh_t
+                                const float a = d.relu ? (h[j] > 0.0f ? g : 0.0f)
+                                                       : g * (1.0f - h[j] * h[j]);
+                                dx[j] = a;
+                                dq[j] = a;
+                                direct[j] = 0.0f;
+                            }
                         } else if (cell == Cell::Lstm) {
                             const float* gt = gates + (n * T + t) * GH;
-                            const float ig = gt[j], fg = gt[H + j], gg = gt[2 * H + j];
-                            const float og = gt[3 * H + j];
-                            const float cs = extra[(n * T + t) * H + j];
-                            const float cPrev = tPrev >= 0 ? extra[(n * T + tPrev) * H + j] : 0.0f;
-                            const float tc = std::tanh(cs);
-                            const float dcs = dc[n * H + j] + g * og * (1.0f - tc * tc);
-                            dc[n * H + j] = dcs * fg;
-                            dx[j] = dcs * gg * ig * (1.0f - ig);
-                            dx[H + j] = dcs * cPrev * fg * (1.0f - fg);
-                            dx[2 * H + j] = dcs * ig * (1.0f - gg * gg);
-                            dx[3 * H + j] = g * tc * og * (1.0f - og);
-                            for (int q = 0; q < 4; ++q) dq[q * H + j] = dx[q * H + j];
+                            const float* cst = extra + (n * T + t) * H;
+                            const float* cPrev = tPrev >= 0 ? extra + (n * T + tPrev) * H : nullptr;
+                            for (int64_t j = 0; j < H; ++j) {
+                                const float g = dhn[j] + dyt[j];
+                                const float ig = gt[j], fg = gt[H + j], gg = gt[2 * H + j];
+                                const float og = gt[3 * H + j];
+                                const float tc = fastTanh(cst[j]);
+                                const float dcs = dcn[j] + g * og * (1.0f - tc * tc);
+                                dcn[j] = dcs * fg;
+                                dx[j] = dcs * gg * ig * (1.0f - ig);
+                                dx[H + j] = dcs * (cPrev ? cPrev[j] : 0.0f) * fg * (1.0f - fg);
+                                dx[2 * H + j] = dcs * ig * (1.0f - gg * gg);
+                                dx[3 * H + j] = g * tc * og * (1.0f - og);
+                                direct[j] = 0.0f;
+                            }
+                            std::memcpy(dq, dx, sizeof(float) * GH);
                         } else {
                             const float* gt = gates + (n * T + t) * GH;
-                            const float rg = gt[j], zg = gt[H + j], ng = gt[2 * H + j];
-                            const float hn = extra[(n * T + t) * H + j];
-                            const float dn = g * (1.0f - zg) * (1.0f - ng * ng);
-                            const float dr = dn * hn * rg * (1.0f - rg);
-                            const float dz = g * (hPrev - ng) * zg * (1.0f - zg);
-                            dx[j] = dr;
-                            dx[H + j] = dz;
-                            dx[2 * H + j] = dn;
-                            dq[j] = dr;
-                            dq[H + j] = dz;
-                            dq[2 * H + j] = dn * rg;
-                            direct = g * zg;
+                            const float* hnt = extra + (n * T + t) * H;
+                            for (int64_t j = 0; j < H; ++j) {
+                                const float g = dhn[j] + dyt[j];
+                                const float hPrev = hPrevRow[j];
+                                const float rg = gt[j], zg = gt[H + j], ng = gt[2 * H + j];
+                                const float dn = g * (1.0f - zg) * (1.0f - ng * ng);
+                                const float dr = dn * hnt[j] * rg * (1.0f - rg);
+                                const float dz = g * (hPrev - ng) * zg * (1.0f - zg);
+                                dx[j] = dr;
+                                dx[H + j] = dz;
+                                dx[2 * H + j] = dn;
+                                dq[j] = dr;
+                                dq[H + j] = dz;
+                                dq[2 * H + j] = dn * rg;
+                                direct[j] = g * zg;
+                            }
+                            std::memcpy(dHp + (n * T + t) * GH, dq, sizeof(float) * GH);
                         }
-                        dhNext[n * H + j] = direct;
                     }
-                    if (cell == Cell::Gru) {
-                        std::memcpy(dHp + (n * T + t) * GH, dq, sizeof(float) * GH);
-                    }
+                    cpu::gemm(false, false, rows, H, GH, 1.0f, dhStep.data() + n0 * GH, whh, 1.0f,
+                              dhNext + n0 * H);
+                    std::swap(dh, dhNext);
                 }
-                cpu::gemm(false, false, N, H, GH, 1.0f, dhStep.data(), whh, 1.0f, dhNext.data());
-                std::swap(dh, dhNext);
-            }
+            });
             // Weight gradients over all steps at once, now that every step's dXp/dHp is known.
             auto gradWeight = [&](int64_t i) -> float* {
                 return i < static_cast<int64_t>(c.gradWeights.size()) ? c.gradWeights[i].data

@@ -4,25 +4,36 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/engine/cpu_math.h"
+
 namespace strata {
 
+// The update is elementwise, so the arena is cut into ranges that run on the CPU kernels'
+// threads; each loop body below is branch-free per element so that it vectorises.
 void optimizerUpdate(const OptimizerSettings& o, float lr, int64_t step, float* p, const float* g,
                      float* state, int64_t count) {
     const float wd = static_cast<float>(o.weightDecay);
     const float eps = static_cast<float>(o.eps);
+    constexpr int64_t kGrain = 1 << 14;
     if (o.name == "sgd") {
         const float mu = static_cast<float>(o.momentum);
         float* buf = state;  // momentum_buffer (count), when momentum > 0
-        for (int64_t i = 0; i < count; ++i) {
-            float d = g[i] + wd * p[i];
-            if (mu > 0) {
-                // PyTorch starts the buffer at the first gradient; with a zero buffer and
-                // dampening 0, mu * 0 + d is that same value.
-                buf[i] = step == 1 ? d : mu * buf[i] + d;
-                d = o.nesterov ? d + mu * buf[i] : buf[i];
+        const bool nesterov = o.nesterov;
+        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+            if (mu <= 0) {
+                for (int64_t i = begin; i < end; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+                return;
             }
-            p[i] -= lr * d;
-        }
+            // PyTorch starts the buffer at the first gradient; with a zero buffer and
+            // dampening 0, mu * 0 + d is that same value.
+            const bool first = step == 1;
+            for (int64_t i = begin; i < end; ++i) {
+                const float d = g[i] + wd * p[i];
+                const float b = first ? d : mu * buf[i] + d;
+                buf[i] = b;
+                p[i] -= lr * (nesterov ? d + mu * b : b);
+            }
+        });
     } else if (o.name == "adam" || o.name == "adamw") {
         const bool decoupled = o.name == "adamw";
         const float b1 = static_cast<float>(o.beta1), b2 = static_cast<float>(o.beta2);
@@ -30,35 +41,41 @@ void optimizerUpdate(const OptimizerSettings& o, float lr, int64_t step, float* 
         const double bc2 = 1.0 - std::pow(o.beta2, static_cast<double>(step));
         const float stepSize = static_cast<float>(lr / bc1);
         const float bc2Sqrt = static_cast<float>(std::sqrt(bc2));
+        // AdamW decays the weight itself; Adam adds wd * p to the gradient.
+        const float shrink = decoupled ? 1.0f - lr * wd : 1.0f;
+        const float gradDecay = decoupled ? 0.0f : wd;
         float* m = state;          // exp_avg (count)
         float* v = state + count;  // exp_avg_sq (count)
-        for (int64_t i = 0; i < count; ++i) {
-            float d = g[i];
-            if (decoupled) {
-                p[i] *= 1.0f - lr * wd;
-            } else {
-                d += wd * p[i];
+        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                const float d = g[i] + gradDecay * p[i];
+                const float pi = p[i] * shrink;
+                const float mi = b1 * m[i] + (1.0f - b1) * d;
+                const float vi = b2 * v[i] + (1.0f - b2) * d * d;
+                m[i] = mi;
+                v[i] = vi;
+                const float denom = std::sqrt(vi) / bc2Sqrt + eps;
+                p[i] = pi - stepSize * mi / denom;
             }
-            m[i] = b1 * m[i] + (1.0f - b1) * d;
-            v[i] = b2 * v[i] + (1.0f - b2) * d * d;
-            const float denom = std::sqrt(v[i]) / bc2Sqrt + eps;
-            p[i] -= stepSize * m[i] / denom;
-        }
+        });
     } else if (o.name == "rmsprop") {
         const float alpha = static_cast<float>(o.alpha), mu = static_cast<float>(o.momentum);
         float* sq = state;           // square_avg (count)
         float* buf = state + count;  // momentum_buffer (count), when momentum > 0
-        for (int64_t i = 0; i < count; ++i) {
-            const float d = g[i] + wd * p[i];
-            sq[i] = alpha * sq[i] + (1.0f - alpha) * d * d;
-            const float avg = std::sqrt(sq[i]) + eps;
-            if (mu > 0) {
-                buf[i] = mu * buf[i] + d / avg;
-                p[i] -= lr * buf[i];
-            } else {
-                p[i] -= lr * d / avg;
+        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+            for (int64_t i = begin; i < end; ++i) {
+                const float d = g[i] + wd * p[i];
+                const float s = alpha * sq[i] + (1.0f - alpha) * d * d;
+                sq[i] = s;
+                const float avg = std::sqrt(s) + eps;
+                if (mu > 0) {
+                    buf[i] = mu * buf[i] + d / avg;
+                    p[i] -= lr * buf[i];
+                } else {
+                    p[i] -= lr * d / avg;
+                }
             }
-        }
+        });
     }
 }
 
