@@ -191,16 +191,21 @@ int cmdTrain(const Args& argsIn) {
                                      .dump()
                               << "\n";
                 } else if (!bar) {
-                    std::string accuracy;
+                    std::string accuracy, validation = ", no validation split";
+                    if (std::isfinite(e.epoch.valLoss)) {
+                        char buf[48];
+                        std::snprintf(buf, sizeof buf, ", val loss %.4f", e.epoch.valLoss);
+                        validation = buf;
+                    }
                     if (std::isfinite(e.epoch.valAccuracy)) {
                         char buf[48];
                         std::snprintf(buf, sizeof buf, ", val accuracy %.2f%%",
                                       100.0 * e.epoch.valAccuracy);
                         accuracy = buf;
                     }
-                    std::fprintf(stderr, "epoch %lld: train loss %.4f, val loss %.4f%s\n",
+                    std::fprintf(stderr, "epoch %lld: train loss %.4f%s%s\n",
                                  static_cast<long long>(e.epoch.epoch + 1), e.epoch.trainLoss,
-                                 e.epoch.valLoss, accuracy.c_str());
+                                 validation.c_str(), accuracy.c_str());
                 }
             } else if (e.kind == K::Paused && e.message != "paused") {
                 failure = e.message;  // a non-finite value: a headless run cannot wait for a person
