@@ -19,7 +19,11 @@ namespace strata::gpu {
 namespace {
 
 constexpr uint32_t kOneBits = 0x3f800000u;  // 1.0f: the seed of backward, d loss / d loss
-constexpr uint64_t kStagingBytes = 16 << 20;
+// Uploads and downloads pass through this in chunks: big enough for a batch or a layer's weights
+// in one copy, small beside the model (it counts towards the device memory a run holds).
+constexpr uint64_t kStagingBytes = 1 << 20;
+// Scratch starts small and grows to what the largest op asks for (whole recordings are redone).
+constexpr uint64_t kScratchQuantum = 64 << 10;
 
 uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
@@ -74,7 +78,9 @@ Result<void> VulkanBackend::prepare(const Program& program) {
     const uint64_t stepBytes = seedOffset(program.forward.size());
     STRATA_TRY(make(int64_t(stepBytes / 4), true, "the step values", m_step));
     std::memset(m_step->mapped(), 0, m_step->size());
-    if (!m_scratch) STRATA_TRY(make(int64_t(4) << 20, false, "the scratch space", m_scratch));
+    if (!m_scratch) {
+        STRATA_TRY(make(int64_t(kScratchQuantum / 4), false, "the scratch space", m_scratch));
+    }
     // Parameters start at zero until uploaded, like the CPU backend; so do gradients and state.
     return m_device->runOnce([&](VkCommandBuffer cmd) {
         for (auto* b : {m_params.get(), m_grads.get(), m_state.get()}) {
@@ -160,7 +166,7 @@ Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
             if (!r && m_scratchNeeded > m_scratch->size()) {
                 // Every recording binds the scratch buffer: drop them all with the old one.
                 m_recorded.clear();
-                auto bigger = DeviceBuffer::create(*m_device, alignUp(m_scratchNeeded, 1 << 20),
+                auto bigger = DeviceBuffer::create(*m_device, alignUp(m_scratchNeeded, kScratchQuantum),
                                                    false, "the scratch space");
                 if (!bigger) return bigger.error();
                 m_scratch = std::move(*bigger);
