@@ -10,6 +10,8 @@
 #include <cmath>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "app/commands.h"
 #include "core/engine/cpu_math.h"
 
@@ -32,19 +34,33 @@ double seconds(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
-// Repeats fn until at least `budget` seconds have passed (and at least twice); mean seconds.
+// CPU seconds used by every thread of this process (lavapipe's and OpenBLAS's workers too).
+double cpuSeconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+struct Timing {
+    double wall = 0;  // mean seconds per call
+    double cpu = 0;   // mean CPU seconds per call, all threads together
+};
+
+// Repeats fn until at least `budget` seconds have passed (and at least twice).
 template <class F>
-double timeIt(F&& fn, double budget) {
+Timing timeIt(F&& fn, double budget) {
     fn();  // warm-up: pipeline creation, caches, thread pools
     int reps = 0;
     const auto start = Clock::now();
+    const double cpuStart = cpuSeconds();
     double elapsed = 0;
     while (reps < 2 || elapsed < budget) {
         fn();
         ++reps;
         elapsed = seconds(start, Clock::now());
     }
-    return elapsed / reps;
+    return {elapsed / reps, (cpuSeconds() - cpuStart) / reps};
 }
 
 std::vector<int> parseSizes(const std::string& text) {
@@ -112,7 +128,10 @@ int cmdBench(const Args& argsIn) {
                 texel ? "register-blocked 8x8 per invocation, texel-buffer loads"
                       : "shared-memory 64x64 tiles",
                 std::max(1u, std::thread::hardware_concurrency()));
-    std::printf("%6s  %14s  %14s  %12s\n", "size", "Vulkan GFLOP/s", "OpenBLAS GFLOP/s",
+    // The machine may be shared: the ratio of the two in the same run, and GFLOP per CPU-second
+    // (all threads of this process), say more than either wall-clock figure alone.
+    std::printf("%6s  %14s  %16s  %6s  %18s  %20s  %10s\n", "size", "Vulkan GFLOP/s",
+                "OpenBLAS GFLOP/s", "ratio", "Vulkan GFLOP/cpu-s", "OpenBLAS GFLOP/cpu-s",
                 "max |diff|");
     for (int n : sizes) {
         const uint64_t count = uint64_t(n) * n;
@@ -143,20 +162,21 @@ int cmdBench(const Args& argsIn) {
             return kInvalid;
         }
         Result<void> runOk;
-        const double tGpu = timeIt([&] { if (runOk) runOk = (*rec)->run(); }, budget);
+        const Timing tGpu = timeIt([&] { if (runOk) runOk = (*rec)->run(); }, budget);
         if (runOk) runOk = (*staging)->download(*rc, c.data(), count * 4);
         if (!runOk) {
             std::cerr << "strata: " << runOk.message() << "\n";
             return kInvalid;
         }
-        const double tCpu = timeIt(
+        const Timing tCpu = timeIt(
             [&] { cpu::gemm(false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, ref.data()); },
             budget);
         float maxDiff = 0;
         for (uint64_t i = 0; i < count; ++i) maxDiff = std::max(maxDiff, std::abs(c[i] - ref[i]));
         const double flops = 2.0 * n * double(n) * n;
-        std::printf("%6d  %14.1f  %16.1f  %12.2g\n", n, flops / tGpu * 1e-9, flops / tCpu * 1e-9,
-                    maxDiff);
+        std::printf("%6d  %14.1f  %16.1f  %6.2f  %18.1f  %20.1f  %10.2g\n", n,
+                    flops / tGpu.wall * 1e-9, flops / tCpu.wall * 1e-9, tCpu.wall / tGpu.wall,
+                    flops / tGpu.cpu * 1e-9, flops / tCpu.cpu * 1e-9, maxDiff);
         std::fflush(stdout);
     }
 
@@ -178,8 +198,8 @@ int cmdBench(const Args& argsIn) {
         std::cerr << "strata: " << ok.message() << "\n";
         return kInvalid;
     }
-    const double tOne = timeIt([&] { (void)(*one)->run(); }, budget);
-    const double tMany = timeIt([&] { (void)(*many)->run(); }, budget);
+    const double tOne = timeIt([&] { (void)(*one)->run(); }, budget).wall;
+    const double tMany = timeIt([&] { (void)(*many)->run(); }, budget).wall;
     std::printf("\none dispatch in a recorded command buffer: %.1f us (submit + wait of a "
                 "1-dispatch buffer: %.1f us; %zu barriers among the 257 dispatches)\n",
                 (tMany - tOne) / 256 * 1e6, tOne * 1e6, (*many)->barriers().size() - 1);
@@ -192,7 +212,7 @@ int cmdBench(const Args& argsIn) {
         for (auto& v : b) v = dist(rng);
         const double t = timeIt(
             [&] { cpu::gemm(false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data()); },
-            0.5);
+            0.5).wall;
         std::printf("%6d  %16.1f\n", n, 2.0 * n * double(n) * n / t * 1e-9);
     }
     std::printf("(this build has no Vulkan support)\n");
