@@ -125,7 +125,7 @@ int cmdBench(const Args& argsIn) {
                 "threads\n\n",
                 dev.info().name.c_str(), dev.info().typeName().c_str(),
                 dev.info().driverInfo.c_str(),
-                texel ? "register-blocked 8x8 per invocation, texel-buffer loads"
+                texel ? "register-blocked 8x8 per invocation, 4-float texel-buffer fetches"
                       : "shared-memory 64x64 tiles",
                 std::max(1u, std::thread::hardware_concurrency()));
     // The machine may be shared: the ratio of the two in the same run, and GFLOP per CPU-second
