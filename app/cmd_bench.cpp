@@ -34,8 +34,23 @@ double seconds(Clock::time_point a, Clock::time_point b) {
     return std::chrono::duration<double>(b - a).count();
 }
 
+// Repeats fn until at least `budget` seconds have passed (and at least twice); mean seconds.
+template <class F>
+double timeIt(F&& fn, double budget) {
+    fn();  // warm-up: pipeline creation, caches, thread pools
+    int reps = 0;
+    const auto start = Clock::now();
+    double elapsed = 0;
+    while (reps < 2 || elapsed < budget) {
+        fn();
+        ++reps;
+        elapsed = seconds(start, Clock::now());
+    }
+    return elapsed / reps;
+}
+
 // CPU seconds used by every thread of this process (lavapipe's and OpenBLAS's workers too).
-double cpuSeconds() {
+[[maybe_unused]] double cpuSeconds() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
@@ -47,13 +62,13 @@ struct Timing {
     double cpu = 0;   // mean CPU seconds per call, all threads together
 };
 
-// Repeats fn until at least `budget` seconds have passed (and at least twice).
+// timeIt, with the CPU time of the timed calls as well (the machine may be shared).
 template <class F>
-Timing timeIt(F&& fn, double budget) {
-    fn();  // warm-up: pipeline creation, caches, thread pools
-    int reps = 0;
-    const auto start = Clock::now();
+Timing timeWithCpu(F&& fn, double budget) {
+    fn();
     const double cpuStart = cpuSeconds();
+    const auto start = Clock::now();
+    int reps = 0;
     double elapsed = 0;
     while (reps < 2 || elapsed < budget) {
         fn();
@@ -162,13 +177,13 @@ int cmdBench(const Args& argsIn) {
             return kInvalid;
         }
         Result<void> runOk;
-        const Timing tGpu = timeIt([&] { if (runOk) runOk = (*rec)->run(); }, budget);
+        const Timing tGpu = timeWithCpu([&] { if (runOk) runOk = (*rec)->run(); }, budget);
         if (runOk) runOk = (*staging)->download(*rc, c.data(), count * 4);
         if (!runOk) {
             std::cerr << "strata: " << runOk.message() << "\n";
             return kInvalid;
         }
-        const Timing tCpu = timeIt(
+        const Timing tCpu = timeWithCpu(
             [&] { cpu::gemm(false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, ref.data()); },
             budget);
         float maxDiff = 0;
@@ -198,8 +213,8 @@ int cmdBench(const Args& argsIn) {
         std::cerr << "strata: " << ok.message() << "\n";
         return kInvalid;
     }
-    const double tOne = timeIt([&] { (void)(*one)->run(); }, budget).wall;
-    const double tMany = timeIt([&] { (void)(*many)->run(); }, budget).wall;
+    const double tOne = timeIt([&] { (void)(*one)->run(); }, budget);
+    const double tMany = timeIt([&] { (void)(*many)->run(); }, budget);
     std::printf("\none dispatch in a recorded command buffer: %.1f us (submit + wait of a "
                 "1-dispatch buffer: %.1f us; %zu barriers among the 257 dispatches)\n",
                 (tMany - tOne) / 256 * 1e6, tOne * 1e6, (*many)->barriers().size() - 1);
@@ -212,7 +227,7 @@ int cmdBench(const Args& argsIn) {
         for (auto& v : b) v = dist(rng);
         const double t = timeIt(
             [&] { cpu::gemm(false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, c.data()); },
-            0.5).wall;
+            0.5);
         std::printf("%6d  %16.1f\n", n, 2.0 * n * double(n) * n / t * 1e-9);
     }
     std::printf("(this build has no Vulkan support)\n");
