@@ -10,6 +10,8 @@
 #include <cmath>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include "app/commands.h"
 #include "core/engine/cpu_math.h"
 
@@ -45,6 +47,35 @@ double timeIt(F&& fn, double budget) {
         elapsed = seconds(start, Clock::now());
     }
     return elapsed / reps;
+}
+
+// CPU seconds used by every thread of this process (lavapipe's and OpenBLAS's workers too).
+[[maybe_unused]] double cpuSeconds() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           1e-6 * double(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+struct Timing {
+    double wall = 0;  // mean seconds per call
+    double cpu = 0;   // mean CPU seconds per call, all threads together
+};
+
+// timeIt, with the CPU time of the timed calls as well (the machine may be shared).
+template <class F>
+Timing timeWithCpu(F&& fn, double budget) {
+    fn();
+    const double cpuStart = cpuSeconds();
+    const auto start = Clock::now();
+    int reps = 0;
+    double elapsed = 0;
+    while (reps < 2 || elapsed < budget) {
+        fn();
+        ++reps;
+        elapsed = seconds(start, Clock::now());
+    }
+    return {elapsed / reps, (cpuSeconds() - cpuStart) / reps};
 }
 
 std::vector<int> parseSizes(const std::string& text) {
@@ -116,10 +147,13 @@ int cmdBench(const Args& argsIn) {
                 "threads\n\n",
                 dev.info().name.c_str(), dev.info().typeName().c_str(),
                 dev.info().driverInfo.c_str(),
-                texel ? "register-blocked 8x8 per invocation, texel-buffer loads"
+                texel ? "register-blocked 8x8 per invocation, 4-float texel-buffer fetches"
                       : "shared-memory 64x64 tiles",
                 std::max(1u, std::thread::hardware_concurrency()));
-    std::printf("%6s  %14s  %14s  %12s\n", "size", "Vulkan GFLOP/s", "OpenBLAS GFLOP/s",
+    // The machine may be shared: the ratio of the two in the same run, and GFLOP per CPU-second
+    // (all threads of this process), say more than either wall-clock figure alone.
+    std::printf("%6s  %14s  %16s  %6s  %18s  %20s  %10s\n", "size", "Vulkan GFLOP/s",
+                "OpenBLAS GFLOP/s", "ratio", "Vulkan GFLOP/cpu-s", "OpenBLAS GFLOP/cpu-s",
                 "max |diff|");
     for (int n : sizes) {
         const uint64_t count = uint64_t(n) * n;
@@ -150,20 +184,21 @@ int cmdBench(const Args& argsIn) {
             return kInvalid;
         }
         Result<void> runOk;
-        const double tGpu = timeIt([&] { if (runOk) runOk = (*rec)->run(); }, budget);
+        const Timing tGpu = timeWithCpu([&] { if (runOk) runOk = (*rec)->run(); }, budget);
         if (runOk) runOk = (*staging)->download(*rc, c.data(), count * 4);
         if (!runOk) {
             std::cerr << "strata: " << runOk.message() << "\n";
             return kInvalid;
         }
-        const double tCpu = timeIt(
+        const Timing tCpu = timeWithCpu(
             [&] { cpu::gemm(false, false, n, n, n, 1.0f, a.data(), b.data(), 0.0f, ref.data()); },
             budget);
         float maxDiff = 0;
         for (uint64_t i = 0; i < count; ++i) maxDiff = std::max(maxDiff, std::abs(c[i] - ref[i]));
         const double flops = 2.0 * n * double(n) * n;
-        std::printf("%6d  %14.1f  %16.1f  %12.2g\n", n, flops / tGpu * 1e-9, flops / tCpu * 1e-9,
-                    maxDiff);
+        std::printf("%6d  %14.1f  %16.1f  %6.2f  %18.1f  %20.1f  %10.2g\n", n,
+                    flops / tGpu.wall * 1e-9, flops / tCpu.wall * 1e-9, tCpu.wall / tGpu.wall,
+                    flops / tGpu.cpu * 1e-9, flops / tCpu.cpu * 1e-9, maxDiff);
         std::fflush(stdout);
     }
 

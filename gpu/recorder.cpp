@@ -199,9 +199,11 @@ Result<void> Recorder::dispatch(const KernelLayout& kernel, std::span<const uint
         if (texel) {
             VkBufferViewCreateInfo vi{VK_STRUCTURE_TYPE_BUFFER_VIEW_CREATE_INFO};
             vi.buffer = b.range.buffer;
-            vi.format = VK_FORMAT_R32_SFLOAT;
+            const uint64_t texelBytes =
+                b.texelFormat == VK_FORMAT_R32G32B32A32_SFLOAT ? 16 : 4;
+            vi.format = b.texelFormat;
             vi.offset = b.range.offset;
-            vi.range = b.range.size / 4 * 4;
+            vi.range = b.range.size / texelBytes * texelBytes;
             STRATA_VK_TRY(vkCreateBufferView(m_device->handle(), &vi, nullptr, &views[i]),
                           "Creating a texel view for '" + label + "'");
             m_views.push_back(views[i]);

@@ -25,11 +25,14 @@ enum class Access { Read, Write, ReadWrite, Unused };
 // One descriptor of a dispatch, in the kernel's binding order. `range` is what the descriptor
 // binds (aligned for it); `touched`, when not empty, is the part the kernel really accesses, the
 // part hazards are tracked on (defaults to the whole range). Unused: a placeholder for a binding
-// the kernel does not access this time (a GEMM without bias).
+// the kernel does not access this time (a GEMM without bias). texelFormat: the view format of
+// a texel-buffer binding (RGBA32F lets a kernel fetch four floats at once; the view then covers
+// whole 16-byte texels of `range`).
 struct Binding {
     BufferRange range;
     Access access = Access::Read;
     BufferRange touched{};
+    VkFormat texelFormat = VK_FORMAT_R32_SFLOAT;
 };
 
 struct BarrierNote {

@@ -23,16 +23,21 @@ struct GemmArgs {
     BufferRange b;     // (batch, K, N) or (batch, N, K) when transB
     BufferRange c;     // (batch, M, N)
     BufferRange bias;  // (N) added to every row; empty for none
+    // The bias is indexed by the output row instead: (M) added to every column, or
+    // (batch, M) with strideBias floats between batch entries (0: one bias for every entry).
+    bool biasPerRow = false;
     uint64_t strideA = 0;  // floats between batch entries; 0 = packed (M*K, K*N, M*N)
     uint64_t strideB = 0;
     uint64_t strideC = 0;
+    uint64_t strideBias = 0;
     Activation activation = Activation::None;
     float activationParam = 0.0f;
 };
 
 // variant: forced for tests and benchmarks; by default chosen from the device
 // (Device::gemmVariant: texel-buffer register blocking on CPU devices, shared-memory tiles
-// elsewhere).
+// elsewhere). Operands larger than one binding are split into several dispatches along the
+// batch and then along M; a single batch entry's B (and transposed A) must fit one binding.
 Result<void> recordGemm(Recorder& rec, const GemmArgs& args,
                         std::optional<GemmVariant> variant = std::nullopt);
 

@@ -79,7 +79,8 @@ void main() {
             uint at = baseC + r * p.ldc + c;
             float v = p.alpha * acc[i][j];
             if (p.beta != 0.0) v += p.beta * matC[at];
-            if (p.hasBias != 0u) v += bias[p.offBias + c];
+            if (p.hasBias == kGemmBiasColumn) v += bias[p.offBias + c];
+            if (p.hasBias == kGemmBiasRow) v += bias[p.offBias + batch * p.strideBias + r];
             matC[at] = activate(p.activation, v, p.actParam);
         }
     }

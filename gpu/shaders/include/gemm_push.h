@@ -17,11 +17,16 @@ STRATA_STRUCT_BEGIN(GemmPush)
     uint strideA;  // elements between consecutive batch entries (gl_WorkGroupID.z)
     uint strideB;
     uint strideC;
-    uint hasBias;     // bias[n] added to every row
+    uint hasBias;     // kGemmBias*: none, bias[n] added to every row, bias[m] to every column
     uint activation;  // kAct* from activation.glsl
     float actParam;   // leaky_relu's negative slope
     float alpha;
     float beta;  // 0 overwrites C without reading it; 1 accumulates (weight gradients)
-STRATA_STRUCT_END(GemmPush, 72)
+    uint strideBias;  // elements between the row biases of consecutive batch entries
+STRATA_STRUCT_END(GemmPush, 76)
+
+#define kGemmBiasNone 0u
+#define kGemmBiasColumn 1u
+#define kGemmBiasRow 2u
 
 #endif
