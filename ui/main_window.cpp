@@ -363,8 +363,12 @@ void MainWindow::buildStartPage() {
         if (path.isEmpty()) return;
         if (auto ok = openDocument(path); !ok) report(tr("Open"), q(ok.message()));
     };
-    connect(m_startRecent, &QListWidget::itemActivated, this, openItem);
-    connect(samples, &QListWidget::itemActivated, this, openItem);
+    // Entries read as links: one click opens them (Enter too).
+    for (QListWidget* list : {m_startRecent, samples}) {
+        list->setCursor(Qt::PointingHandCursor);
+        connect(list, &QListWidget::itemClicked, this, openItem);
+        connect(list, &QListWidget::itemActivated, this, openItem);
+    }
 }
 
 bool MainWindow::startPageShown() const { return m_stack->currentWidget() == m_startPage; }
