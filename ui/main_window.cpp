@@ -457,8 +457,10 @@ void MainWindow::updateProblems() {
         auto* item = new QListWidgetItem(q(p.message), m_problems);
         item->setData(kNodeRole, p.node.value);
         item->setForeground(error ? QColor(0xe0, 0x4f, 0x4f) : QColor(0xd8, 0xa0, 0x40));
-        item->setToolTip(error ? tr("Error: the graph cannot run until this is fixed")
-                               : tr("Training needs this fixed; editing does not"));
+        // The dock is narrow: the tooltip holds the whole sentence.
+        item->setToolTip(q(p.message) + "\n" +
+                         (error ? tr("Error: the graph cannot run until this is fixed")
+                                : tr("Training needs this fixed; editing does not")));
         item->setIcon(style()->standardIcon(error ? QStyle::SP_MessageBoxCritical
                                                   : QStyle::SP_MessageBoxWarning));
     };

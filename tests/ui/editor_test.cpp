@@ -508,6 +508,8 @@ TEST_F(Editor, ProblemsListInvalidNodesAndClickingOneSelectsIt) {
         if (problems->item(i)->text().contains("expects a 4-D input")) entry = problems->item(i);
     }
     ASSERT_NE(entry, nullptr);
+    EXPECT_TRUE(entry->toolTip().startsWith(QString::fromStdString(
+        model()->analysis().nodes.at(strict).error)));  // the whole sentence, however narrow
     scene()->clearSelection();
     // Far from the node, so that clicking the entry has to bring it into view.
     view()->centerOn(-5000, -5000);
@@ -664,6 +666,13 @@ TEST_F(Editor, DraggingTwoSelectedNodesIsOneUndoStepNamedInTheEditMenu) {
     EXPECT_EQ(model()->position(b), QPointF(300, 0));
     EXPECT_EQ(scene()->nodeItem(b)->pos(), QPointF(300, 0));
     EXPECT_NE(action("&Redo Move 2 nodes"), nullptr);
+    // The keyboard does the same.
+    window->activateWindow();
+    view()->setFocus();
+    QTest::keyClick(view(), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    EXPECT_EQ(model()->position(b), QPointF(380, 120));
+    QTest::keyClick(view(), Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_EQ(model()->position(b), QPointF(300, 0));
 }
 
 TEST_F(Editor, TwoTypingSessionsInOneFieldAreTwoUndoSteps) {
