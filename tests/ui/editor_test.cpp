@@ -567,6 +567,19 @@ TEST_F(Editor, SaveThenOpenGivesTheSameDocument) {
     EXPECT_TRUE(graph() == savedGraph);
     EXPECT_EQ(model()->document().layout, savedLayout);
     EXPECT_EQ(window->documentPath(), QFileInfo(path).absoluteFilePath());
+
+    // A whole sample, edited: dataset binding, training settings, name and layout come back too.
+    ASSERT_TRUE(window->openDocument(STRATA_SOURCE_DIR "/samples/digits-cnn/digits-cnn.strata.json").ok());
+    const NodeId conv = graph().nodeByName("conv1")->id;
+    ASSERT_TRUE(model()->push(new SetParamCommand(model(), conv, "out_channels", int64_t{12})).ok());
+    const QString samplePath = dir.filePath("digits.strata.json");
+    ASSERT_TRUE(window->saveDocument(samplePath).ok());
+    const nlohmann::json saved = toJson(model()->document());
+    ASSERT_TRUE(model()->document().dataset.has_value());
+    window->startDocument(Document{});
+    ASSERT_TRUE(window->openDocument(samplePath).ok());
+    EXPECT_EQ(toJson(model()->document()), saved);
+    EXPECT_EQ(getInt(graph().node(conv)->params, "out_channels"), 12);
 }
 
 TEST_F(Editor, EveryTemplateOnTheStartPageOpensATrainableGraph) {
