@@ -8,6 +8,7 @@
 #include "core/engine/cpu_backend.h"
 #include "gpu/layer_kernels.h"
 #include "gpu/ops/gather.h"
+#include "gpu/ops/metrics.h"
 #include "gpu/ops/optimizer.h"
 #include "gpu/ops/reduce.h"
 #include "gpu/vk_check.h"
@@ -69,8 +70,7 @@ Result<void> VulkanBackend::prepare(const Program& program) {
     STRATA_TRY(make(program.trainableFloats, false, "the gradients", m_grads));
     STRATA_TRY(make(stateFloats, false, "the optimizer state", m_state));
     STRATA_TRY(make(program.activationFloats, false, "the activations", m_activations));
-    const uint64_t align = m_device->bindingAlignment();
-    const uint64_t stepBytes = align * (1 + program.forward.size()) + align;
+    const uint64_t stepBytes = seedOffset(program.forward.size());
     STRATA_TRY(make(int64_t(stepBytes / 4), true, "the step values", m_step));
     std::memset(m_step->mapped(), 0, m_step->size());
     if (!m_scratch) STRATA_TRY(make(int64_t(4) << 20, false, "the scratch space", m_scratch));
@@ -125,11 +125,10 @@ void VulkanBackend::writeStepValues(const StepValues& values) {
     header.seedLo = uint32_t(values.seed);
     header.seedHi = uint32_t(values.seed >> 32);
     std::memcpy(base, &header, sizeof header);  // skip, loss and normSquared start at 0
-    const uint64_t align = m_device->bindingAlignment();
     for (size_t i = 0; i < m_program->forward.size(); ++i) {
         const uint64_t s = opSeed(values.seed, m_program->forward[i].node);
         const uint32_t words[2] = {uint32_t(s), uint32_t(s >> 32)};
-        std::memcpy(base + align * (1 + i), words, sizeof words);
+        std::memcpy(base + seedOffset(i), words, sizeof words);
     }
 }
 
@@ -173,42 +172,49 @@ Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
     return it->second->run();
 }
 
+GpuOpContext VulkanBackend::opContext(Recorder& rec, const ProgramOp& op, int64_t n,
+                                      bool training, size_t forwardIndex) {
+    GpuOpContext c{.rec = rec,
+                   .params = op.params,
+                   .name = op.name,
+                   .training = training,
+                   .seed = {m_step->handle(), seedOffset(forwardIndex), 8}};
+    auto tensors = [&](const std::vector<TensorId>& ids, std::vector<GpuTensor>& out) {
+        for (TensorId id : ids) {
+            out.push_back(id.valid() ? GpuTensor{rangeOf(id, n), m_program->tensor(id).shapeAt(n)}
+                                     : GpuTensor{});
+        }
+    };
+    tensors(op.inputs, c.inputs);
+    tensors(op.outputs, c.outputs);
+    tensors(op.weights, c.weights);
+    tensors(op.aux, c.aux);
+    tensors(op.gradOutputs, c.gradOutputs);
+    tensors(op.gradInputs, c.gradInputs);
+    tensors(op.gradWeights, c.gradWeights);
+    m_scratchUsed = 0;  // each op's scratch starts afresh; the recorder orders the reuse
+    c.scratch = [this](uint64_t floats, const std::string& what) { return scratch(floats, what); };
+    return c;
+}
+
 Result<void> VulkanBackend::recordForward(Recorder& rec, Mode mode, int64_t n, size_t begin,
                                           size_t end) {
-    const Program& p = *m_program;
-    const uint64_t align = m_device->bindingAlignment();
     for (size_t i = begin; i < end; ++i) {
-        const ProgramOp& op = p.forward[i];
+        const ProgramOp& op = m_program->forward[i];
         const GpuLayerKernels* k = findGpuKernels(op.spec->id);
         if (!k || !k->forward) {
             return fail(op.spec->id + " '" + op.name +
-                        "' has no Vulkan kernel yet; train this model with --device cpu");
+                        "' has no Vulkan kernel; train this model with --device cpu");
         }
-        GpuOpContext c{.rec = rec,
-                       .params = op.params,
-                       .name = op.name,
-                       .training = mode == Mode::Train,
-                       .seed = {m_step->handle(), align * (1 + i), 8}};
-        auto tensor = [&](TensorId id) {
-            if (!id.valid()) return GpuTensor{};
-            return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
-        };
-        for (TensorId t : op.inputs) c.inputs.push_back(tensor(t));
-        for (TensorId t : op.outputs) c.outputs.push_back(tensor(t));
-        for (TensorId t : op.weights) c.weights.push_back(tensor(t));
-        for (TensorId t : op.aux) c.aux.push_back(tensor(t));
-        m_scratchUsed = 0;
-        c.scratch = [this](uint64_t floats, const std::string& what) {
-            return scratch(floats, what);
-        };
-        if (auto r = k->forward(c); !r) return fail(op.name + " forward: " + r.message());
+        if (auto r = k->forward(opContext(rec, op, n, mode == Mode::Train, i)); !r) {
+            return fail(op.name + " forward: " + r.message());
+        }
     }
     return {};
 }
 
 Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begin, size_t end) {
     const Program& p = *m_program;
-    const uint64_t align = m_device->bindingAlignment();
     if (begin == 0) {
         if (p.trainableFloats > 0) {
             STRATA_TRY(rec.fill(arenaRange(Arena::Gradients), 0, "zero the gradients"));
@@ -222,34 +228,21 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
         const GpuLayerKernels* k = findGpuKernels(op.spec->id);
         if (!k || !k->backward) {
             return fail(op.spec->id + " '" + op.name +
-                        "' has no Vulkan backward yet; train this model with --device cpu");
+                        "' has no Vulkan backward; train this model with --device cpu");
         }
         for (TensorId z : op.zeroBefore) {
             STRATA_TRY(rec.fill(rangeOf(z, n), 0, "zero " + p.tensor(z).name));
         }
-        GpuOpContext c{.rec = rec,
-                       .params = op.params,
-                       .name = op.name,
-                       .training = true,
-                       .seed = {m_step->handle(), align * (1 + size_t(op.forwardIndex)), 8}};
-        auto tensor = [&](TensorId id) {
-            if (!id.valid()) return GpuTensor{};
-            return GpuTensor{rangeOf(id, n), p.tensor(id).shapeAt(n)};
-        };
-        for (TensorId t : op.inputs) c.inputs.push_back(tensor(t));
-        for (TensorId t : op.outputs) c.outputs.push_back(tensor(t));
-        for (TensorId t : op.weights) c.weights.push_back(tensor(t));
-        for (TensorId t : op.aux) c.aux.push_back(tensor(t));
-        for (TensorId t : op.gradOutputs) c.gradOutputs.push_back(tensor(t));
-        for (TensorId t : op.gradInputs) c.gradInputs.push_back(tensor(t));
-        for (TensorId t : op.gradWeights) c.gradWeights.push_back(tensor(t));
-        m_scratchUsed = 0;
-        c.scratch = [this](uint64_t floats, const std::string& what) {
-            return scratch(floats, what);
-        };
-        if (auto r = k->backward(c); !r) return fail(op.name + " backward: " + r.message());
+        if (auto r = k->backward(opContext(rec, op, n, true, size_t(op.forwardIndex))); !r) {
+            return fail(op.name + " backward: " + r.message());
+        }
     }
     return {};
+}
+
+uint64_t VulkanBackend::seedOffset(size_t forwardOp) const {
+    const uint64_t align = m_device->bindingAlignment();
+    return alignUp(sizeof(shader::StepValues), align) + align * forwardOp;
 }
 
 BufferRange VulkanBackend::stepHeader() const {
@@ -278,6 +271,31 @@ Result<void> VulkanBackend::recordClip(Recorder& rec, float clipTo) {
     if (m_program->trainableFloats == 0) return {};
     return ops::recordClipScale(rec, arenaRange(Arena::Gradients),
                                 stepField(offsetof(shader::StepValues, normSquared)), clipTo);
+}
+
+bool VulkanBackend::classifies() const {
+    return m_program->lossOp >= 0 &&
+           m_program->forward[size_t(m_program->lossOp)].spec->id == "cross_entropy";
+}
+
+Result<void> VulkanBackend::recordAccuracy(Recorder& rec, int64_t n) {
+    if (!classifies()) return {};
+    const ProgramOp& op = m_program->forward[size_t(m_program->lossOp)];
+    const ProgramTensor& logits = m_program->tensor(op.inputs[0]);
+    const uint32_t classes = uint32_t(logits.shape[-1]);
+    const uint32_t rows = uint32_t(logits.numelAt(n) / classes);
+    m_scratchUsed = 0;
+    auto predictions = scratch(rows, "the step's predictions");
+    if (!predictions) return predictions.error();
+    return ops::recordArgmaxAccuracy(
+        rec, {.rows = rows,
+              .classes = classes,
+              .ignoreIndex = int32_t(getInt(op.params, "ignore_index")),
+              .logits = rangeOf(op.inputs[0], n),
+              .targets = rangeOf(op.inputs[1], n),
+              .predictions = *predictions,
+              .correct = stepField(offsetof(shader::StepValues, correct)),
+              .counted = stepField(offsetof(shader::StepValues, counted))});
 }
 
 Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
@@ -319,24 +337,11 @@ Result<void> VulkanBackend::recordOptimizer(Recorder& rec) {
 Result<void> VulkanBackend::setInput(const std::string& field, std::span<const float> values,
                                      int64_t n) {
     if (!m_program) return fail("the backend has no program; call prepare first");
-    if (n < 1 || n > m_program->batch) {
-        return fail("a batch of " + std::to_string(n) +
-                    " samples does not fit the compiled batch of " +
-                    std::to_string(m_program->batch));
+    auto targets = inputTensorsFor(*m_program, field, values.size(), n);
+    if (!targets) return targets.error();
+    for (TensorId t : *targets) {
+        STRATA_TRY(m_staging->upload(rangeOf(t, n), values.data(), values.size() * 4));
     }
-    bool found = false;
-    for (const auto& b : m_program->inputs) {
-        if (b.field != field) continue;
-        found = true;
-        const ProgramTensor& t = m_program->tensor(b.tensor);
-        if (int64_t(values.size()) != t.numelAt(n)) {
-            return fail("field '" + field + "' gives " + std::to_string(values.size()) +
-                        " values for " + std::to_string(n) + " samples but input '" + t.nodeName +
-                        "' needs " + std::to_string(t.numelAt(n)) + " " + t.shapeAt(n).str());
-        }
-        STRATA_TRY(m_staging->upload(rangeOf(b.tensor, n), values.data(), values.size() * 4));
-    }
-    if (!found) return fail("no input node takes the field '" + field + "'");
     m_n = n;
     return {};
 }
@@ -453,12 +458,18 @@ Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
         STRATA_TRY(recordNorm(rec));
         STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader()));
         if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
+        STRATA_TRY(recordAccuracy(rec, n));
         return recordOptimizer(rec);
     }));
     const shader::StepValues& out = stepResults();
-    return StepResult{.loss = out.loss,
-                      .gradNorm = std::sqrt(out.normSquared),
-                      .applied = out.skip == 0};
+    StepResult r{.loss = out.loss,
+                 .gradNorm = std::sqrt(out.normSquared),
+                 .applied = out.skip == 0};
+    if (classifies()) {
+        r.correct = int64_t(out.correct);
+        r.counted = int64_t(out.counted);
+    }
+    return r;
 }
 
 Result<bool> VulkanBackend::makeResident(int set, const std::string& field,
@@ -499,11 +510,7 @@ Result<void> VulkanBackend::selectRows(int set, std::span<const int64_t> indices
     auto it = m_resident.find(set);
     if (it == m_resident.end()) return fail("no resident data set " + std::to_string(set));
     const int64_t n = int64_t(indices.size());
-    if (n < 1 || n > m_program->batch) {
-        return fail("a batch of " + std::to_string(n) +
-                    " samples does not fit the compiled batch of " +
-                    std::to_string(m_program->batch));
-    }
+    STRATA_TRY(checkBatch(*m_program, n));
     ResidentSet& rs = it->second;
     auto* slots = static_cast<float*>(rs.indices->mapped());
     for (int64_t i = 0; i < n; ++i) slots[i] = float(indices[size_t(i)]);

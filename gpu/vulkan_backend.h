@@ -11,6 +11,7 @@
 
 #include "core/engine/backend.h"
 #include "gpu/device.h"
+#include "gpu/layer_kernels.h"
 #include "gpu/memory_arena.h"
 #include "optimizer_push.h"
 #include "gpu/pipeline_cache.h"
@@ -66,13 +67,19 @@ private:
     // Replays the recording for `key`, recording it first with `record` when needed (and again
     // with a larger scratch buffer when a kernel asked for more than there was).
     Result<void> replay(const Key& key, const RecordFn& record);
+    GpuOpContext opContext(Recorder& rec, const ProgramOp& op, int64_t n, bool training,
+                           size_t forwardIndex);
     Result<void> recordForward(Recorder& rec, Mode mode, int64_t n, size_t begin, size_t end);
     Result<void> recordBackward(Recorder& rec, int64_t n, size_t begin, size_t end);
     Result<void> recordNorm(Recorder& rec);
     Result<void> recordClip(Recorder& rec, float clipTo);
     Result<void> recordOptimizer(Recorder& rec);
+    bool classifies() const;  // the loss is cross_entropy: the step counts correct predictions
+    Result<void> recordAccuracy(Recorder& rec, int64_t n);
     Result<BufferRange> scratch(uint64_t floats, const std::string& what);
     BufferRange stepHeader() const;
+    // Where forward op i's seed sits in the step buffer, past the header (binding-aligned).
+    uint64_t seedOffset(size_t forwardOp) const;
     BufferRange stepField(size_t byteOffset) const;
     const shader::StepValues& stepResults() const;  // what the last submission left there
 

@@ -15,6 +15,33 @@ void registerBackendFactory(BackendFactory factory) {
     g_factory = factory;
 }
 
+Result<void> checkBatch(const Program& program, int64_t n) {
+    if (n < 1 || n > program.batch) {
+        return fail("a batch of " + std::to_string(n) +
+                    " samples does not fit the compiled batch of " +
+                    std::to_string(program.batch));
+    }
+    return {};
+}
+
+Result<std::vector<TensorId>> inputTensorsFor(const Program& program, const std::string& field,
+                                              size_t count, int64_t n) {
+    if (auto r = checkBatch(program, n); !r) return r.error();
+    std::vector<TensorId> found;
+    for (const auto& b : program.inputs) {
+        if (b.field != field) continue;
+        const ProgramTensor& t = program.tensor(b.tensor);
+        if (static_cast<int64_t>(count) != t.numelAt(n)) {
+            return fail("field '" + field + "' gives " + std::to_string(count) + " values for " +
+                        std::to_string(n) + " samples but input '" + t.nodeName + "' needs " +
+                        std::to_string(t.numelAt(n)) + " " + t.shapeAt(n).str());
+        }
+        found.push_back(b.tensor);
+    }
+    if (found.empty()) return fail("no input node takes the field '" + field + "'");
+    return found;
+}
+
 Result<StepResult> Backend::trainStep(const StepValues& v) {
     StepResult r;
     if (auto f = runForward(v, Mode::Train); !f) return f.error();

@@ -44,6 +44,11 @@ struct StepResult {
     float loss = 0.0f;
     float gradNorm = 0.0f;  // before clipping
     bool applied = false;   // false when loss or norm was not finite and nothing was updated
+    // A cross_entropy model's correct predictions among the counted targets of this step, when
+    // the backend measured them on the device (else correct < 0 and the Trainer counts them from
+    // the downloaded logits).
+    int64_t correct = -1;
+    int64_t counted = 0;
 };
 
 struct OpTiming {
@@ -119,6 +124,13 @@ public:
     virtual std::vector<OpTiming> timings() const { return {}; }
     virtual void resetTimings() {}
 };
+
+// The input tensors a batch of `field` goes to, once n is checked against the compiled batch and
+// `count` against n samples of the field. Every backend's setInput starts here.
+Result<std::vector<TensorId>> inputTensorsFor(const Program& program, const std::string& field,
+                                              size_t count, int64_t n);
+// n samples fit the compiled batch (1 <= n <= program.batch).
+Result<void> checkBatch(const Program& program, int64_t n);
 
 // Device choice: "cpu"; "auto" (a registered GPU backend's own choice, else the CPU); any other
 // name ("vulkan", "vulkan:1", "lavapipe") goes to the registered factory. With "auto", the

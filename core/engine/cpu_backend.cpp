@@ -95,24 +95,9 @@ OpContext CpuBackend::context(const ProgramOp& op, const StepValues& values, boo
 Result<void> CpuBackend::setInput(const std::string& field, std::span<const float> values,
                                   int64_t n) {
     if (!m_program) return fail("the backend has no program; call prepare first");
-    if (n < 1 || n > m_program->batch) {
-        return fail("a batch of " + std::to_string(n) +
-                    " samples does not fit the compiled batch of " +
-                    std::to_string(m_program->batch));
-    }
-    bool found = false;
-    for (const auto& b : m_program->inputs) {
-        if (b.field != field) continue;
-        found = true;
-        const ProgramTensor& t = m_program->tensor(b.tensor);
-        if (static_cast<int64_t>(values.size()) != t.numelAt(n)) {
-            return fail("field '" + field + "' gives " + std::to_string(values.size()) +
-                        " values for " + std::to_string(n) + " samples but input '" + t.nodeName +
-                        "' needs " + std::to_string(t.numelAt(n)) + " " + t.shapeAt(n).str());
-        }
-        std::copy(values.begin(), values.end(), base(t));
-    }
-    if (!found) return fail("no input node takes the field '" + field + "'");
+    auto targets = inputTensorsFor(*m_program, field, values.size(), n);
+    if (!targets) return targets.error();
+    for (TensorId t : *targets) std::copy(values.begin(), values.end(), base(m_program->tensor(t)));
     m_n = n;
     return {};
 }

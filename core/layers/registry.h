@@ -29,9 +29,9 @@ void registerIoLayers(LayerRegistry&);          // input
 void registerDenseLayers(LayerRegistry&);       // linear, flatten, reshape, dropout, add, concat
 void registerActivationLayers(LayerRegistry&);  // relu, leaky_relu, gelu, sigmoid, tanh, softmax
 void registerConvLayers(LayerRegistry&);        // conv2d, pooling
-void registerNormLayers(LayerRegistry&);        // batch_norm, layer_norm
+void registerNormLayers(LayerRegistry&);        // batch_norm
 void registerRecurrentLayers(LayerRegistry&);   // embedding, rnn, lstm, gru
-void registerAttentionLayers(LayerRegistry&);   // positional_encoding, mha, transformer block
+void registerAttentionLayers(LayerRegistry&);   // layer_norm, positional_encoding, mha, block
 void registerLossLayers(LayerRegistry&);        // cross_entropy, mse, bce_with_logits
 
 }  // namespace strata

@@ -298,7 +298,10 @@ Result<StepResult> Trainer::step(std::span<const int64_t> indices, int64_t epoch
     m_pos.step += 1;
     m_pos.epochLossSum += static_cast<double>(r->loss) * static_cast<double>(n);
     m_pos.epochSamples += n;
-    if (m_classes > 0) {
+    if (m_classes > 0 && r->correct >= 0) {
+        m_pos.epochCorrect += r->correct;
+        m_pos.epochCounted += r->counted;
+    } else if (m_classes > 0) {
         auto logits = m_backend->download(m_logits, n);
         auto targets = m_backend->download(m_targets, n);
         if (logits && targets) {

@@ -1,6 +1,7 @@
 // The Vulkan backend over whole compiled programs: the same results as the CPU backend, a step
 // recorded once and replayed, partial batches, and the sentences a person gets when a model does
 // not fit.
+#include <algorithm>
 #include <cmath>
 
 #include "core/engine/cpu_backend.h"
@@ -103,6 +104,17 @@ TrainRun train(Backend& b, const Program& p, int steps, float clip) {
         EXPECT_TRUE(r.ok()) << r.message();
         if (!r) break;
         EXPECT_TRUE(r->applied);
+        if (r->correct >= 0) {  // measured on the device: the same count as from the logits
+            const auto logits = b.download(*p.output("fc2"), n).value();  // (n, 1, 3)
+            int64_t correct = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                const float* row = &logits[size_t(i * 3)];
+                const int64_t arg = std::max_element(row, row + 3) - row;
+                correct += arg == int64_t(y[size_t(i)]);
+            }
+            EXPECT_EQ(r->correct, correct) << "step " << s;
+            EXPECT_EQ(r->counted, n);
+        }
         run.losses.push_back(r->loss);
         run.norms.push_back(r->gradNorm);
     }
@@ -137,6 +149,28 @@ TEST_F(VulkanBackendTest, TwentyTrainingStepsAgreeWithTheCpuForEveryOptimizer) {
             EXPECT_EQ(gpu->recordings(), 2u);
         }
     }
+}
+
+TEST_F(VulkanBackendTest, DropoutMasksFollowTheStepSeedLikeTheCpu) {
+    // mlpGraph with dropout before the read-out: every replayed step must draw the CPU's mask.
+    Graph g = strata::test::mlpGraph(6, 24, 3);
+    {
+        GraphEdit e(g);
+        const NodeId act = g.nodeByName("act1")->id, fc2 = g.nodeByName("fc2")->id;
+        ASSERT_TRUE(e.disconnect(g.linkInto(fc2, "in")->id).ok());
+        NodeId drop = mustAdd(e, "dropout", "drop", {{"p", 0.3}});
+        mustConnect(e, act, "out", drop, "in");
+        mustConnect(e, drop, "out", fc2, "in");
+    }
+    auto p = compile(g, 16, {.optimizer = {.name = "sgd", .momentum = 0.9}});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu);
+    CpuBackend cpu;
+    const TrainRun a = train(*gpu, *p, 8, 0.0f);
+    const TrainRun b = train(cpu, *p, 8, 0.0f);
+    ASSERT_EQ(a.losses.size(), 8u);
+    EXPECT_LE(maxRelError(a.losses, b.losses), 1e-4f);
 }
 
 TEST_F(VulkanBackendTest, ANonFiniteStepKeepsTheLastGoodWeights) {

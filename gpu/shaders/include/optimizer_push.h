@@ -34,8 +34,10 @@ STRATA_STRUCT_BEGIN(StepValues)
     uint skip;          // step_guard: 1 when the loss or the gradient norm is not finite
     float loss;         // step_guard: the step's loss
     float normSquared;  // the squared global gradient norm, before clipping
+    float correct;      // cross_entropy models: correct predictions of the step (exact integer)
+    float counted;      // and the targets counted (ignore_index excluded)
     uint reserved;
-STRATA_STRUCT_END(StepValues, 32)
+STRATA_STRUCT_END(StepValues, 40)
 
 // step_guard: where the loss is inside its binding.
 STRATA_STRUCT_BEGIN(StepGuardPush)
