@@ -688,6 +688,29 @@ TEST_F(Editor, DraggingTwoSelectedNodesIsOneUndoStepNamedInTheEditMenu) {
     EXPECT_EQ(model()->position(b), QPointF(300, 0));
 }
 
+TEST_F(Editor, ClickingANodeSelectsItAndShowsItInTheInspector) {
+    NodeId a = add("linear", {0, 0});
+    NodeId b = add("relu", {300, 0});
+    scene()->clearSelection();
+    EXPECT_EQ(window->inspector()->node(), NodeId{});
+    const QPoint onB = view()->mapFromScene(scene()->nodeItem(b)->mapToScene(QPointF(100, 40)));
+    mouse(QEvent::MouseButtonPress, onB, Qt::LeftButton, Qt::LeftButton);
+    mouse(QEvent::MouseButtonRelease, onB, Qt::LeftButton, Qt::NoButton);
+    EXPECT_EQ(scene()->selectedNodes(), std::vector<NodeId>{b});
+    EXPECT_EQ(window->inspector()->node(), b);
+    EXPECT_EQ(window->inspector()->nameEditor()->text(), "relu1");
+    // A click on the empty canvas clears the selection and the inspector.
+    const QPoint empty = view()->mapFromScene(QPointF(150, 400));
+    mouse(QEvent::MouseButtonPress, empty, Qt::LeftButton, Qt::LeftButton);
+    mouse(QEvent::MouseButtonRelease, empty, Qt::LeftButton, Qt::NoButton);
+    QApplication::processEvents();
+    EXPECT_TRUE(scene()->selectedNodes().empty());
+    EXPECT_EQ(window->inspector()->node(), NodeId{});
+    // A click without a move is no edit.
+    EXPECT_EQ(model()->undoStack()->count(), 2);
+    (void)a;
+}
+
 TEST_F(Editor, TwoTypingSessionsInOneFieldAreTwoUndoSteps) {
     NodeId fc = add("linear", {0, 0});
     scene()->selectNodes({fc});
@@ -715,6 +738,9 @@ TEST_F(Editor, ANumberOutsideItsRangeIsRefusedInPlaceWithTheReason) {
     scene()->selectNodes({fc});
     auto* spin = qobject_cast<QSpinBox*>(window->inspector()->editor("out_features"));
     ASSERT_NE(spin, nullptr);
+    // The editor carries the parameter's range.
+    EXPECT_EQ(spin->minimum(), 1);
+    EXPECT_EQ(spin->maximum(), 1 << 20);
     spin->setFocus();
     spin->selectAll();
     QTest::keyClicks(spin, "0");  // below the minimum of 1
