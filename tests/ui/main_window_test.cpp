@@ -7,6 +7,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
 #include <QFile>
@@ -79,14 +80,21 @@ private:
 
 class Studio : public ::testing::Test {
 protected:
+    // Settings and the recovery file of this process alone: ctest runs tests side by side.
     void SetUp() override {
         application();
+        QCoreApplication::setApplicationName(
+            QString("test_ui_studio_%1").arg(QCoreApplication::applicationPid()));
         QSettings().clear();
         QFile::remove(MainWindow::recoveryPath());
     }
     void TearDown() override {
-        QSettings().clear();
-        QFile::remove(MainWindow::recoveryPath());
+        QSettings settings;
+        settings.clear();
+        settings.sync();
+        QFile::remove(settings.fileName());
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
+        QCoreApplication::setApplicationName("test_ui");
     }
 
     static std::unique_ptr<MainWindow> makeWindow(bool interactive, bool offerRecovery = false,
