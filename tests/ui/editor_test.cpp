@@ -333,8 +333,8 @@ TEST_F(Editor, TypingInTheInspectorChangesTheShapeOnTheCanvas) {
     NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{1, 28, 28}}});
     NodeId flat = add("flatten", {250, 0});
     NodeId fc = add("linear", {500, 0});
-    model()->push(new ConnectCommand(model(), {in, "out"}, {flat, "in"}));
-    model()->push(new ConnectCommand(model(), {flat, "out"}, {fc, "in"}));
+    ASSERT_TRUE(model()->push(new ConnectCommand(model(), {in, "out"}, {flat, "in"})).ok());
+    ASSERT_TRUE(model()->push(new ConnectCommand(model(), {flat, "out"}, {fc, "in"})).ok());
     scene()->selectNodes({fc});
     ASSERT_EQ(window->inspector()->node(), fc);
     auto* spin = qobject_cast<QSpinBox*>(window->inspector()->editor("out_features"));
@@ -497,7 +497,7 @@ TEST_F(Editor, AutoLayoutOrdersNodesLeftToRightByDepth) {
 TEST_F(Editor, ProblemsListInvalidNodesAndClickingOneSelectsIt) {
     NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{10}}});
     NodeId strict = add("test_needs_4d", {300, 0});
-    model()->push(new ConnectCommand(model(), {in, "out"}, {strict, "in"}));
+    ASSERT_TRUE(model()->push(new ConnectCommand(model(), {in, "out"}, {strict, "in"})).ok());
     ASSERT_FALSE(model()->analysis().ok());
     EXPECT_FALSE(scene()->nodeItem(strict)->errorText().isEmpty());
     EXPECT_TRUE(scene()->nodeItem(strict)->toolTip().contains("expects a 4-D input"));
@@ -516,7 +516,8 @@ TEST_F(Editor, ProblemsListInvalidNodesAndClickingOneSelectsIt) {
     QTest::mouseClick(problems->viewport(), Qt::LeftButton, {},
                       problems->visualItemRect(entry).center());
     EXPECT_EQ(scene()->selectedNodes(), std::vector<NodeId>{strict});
-    const QPoint shown = view()->mapFromScene(scene()->nodeItem(strict)->sceneBoundingRect().center());
+    const QPoint shown =
+        view()->mapFromScene(scene()->nodeItem(strict)->sceneBoundingRect().center());
     const QPoint middle = view()->viewport()->rect().center();
     EXPECT_LE((shown - middle).manhattanLength(), 4) << shown.x() << "," << shown.y();
     EXPECT_EQ(window->inspector()->node(), strict);
@@ -569,9 +570,11 @@ TEST_F(Editor, SaveThenOpenGivesTheSameDocument) {
     EXPECT_EQ(window->documentPath(), QFileInfo(path).absoluteFilePath());
 
     // A whole sample, edited: dataset binding, training settings, name and layout come back too.
-    ASSERT_TRUE(window->openDocument(STRATA_SOURCE_DIR "/samples/digits-cnn/digits-cnn.strata.json").ok());
+    ASSERT_TRUE(
+        window->openDocument(STRATA_SOURCE_DIR "/samples/digits-cnn/digits-cnn.strata.json").ok());
     const NodeId conv = graph().nodeByName("conv1")->id;
-    ASSERT_TRUE(model()->push(new SetParamCommand(model(), conv, "out_channels", int64_t{12})).ok());
+    ASSERT_TRUE(
+        model()->push(new SetParamCommand(model(), conv, "out_channels", int64_t{12})).ok());
     const QString samplePath = dir.filePath("digits.strata.json");
     ASSERT_TRUE(window->saveDocument(samplePath).ok());
     const nlohmann::json saved = toJson(model()->document());

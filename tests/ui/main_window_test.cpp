@@ -131,7 +131,8 @@ TEST_F(Studio, TheStatusBarShowsTotalsDeviceAndTrainingState) {
     const GraphAnalysis& a = w->model()->analysis();
     ASSERT_GT(a.parameters, 0);
     const QString totals = w->totalsLabel()->text();
-    EXPECT_TRUE(totals.contains("Parameters " + compactCount(a.parameters))) << totals.toStdString();
+    EXPECT_TRUE(totals.contains("Parameters " + compactCount(a.parameters)))
+        << totals.toStdString();
     EXPECT_TRUE(totals.contains("FLOPs " + compactCount(a.flops))) << totals.toStdString();
     EXPECT_TRUE(totals.contains("Activations " + byteText(a.activationBytes)))
         << totals.toStdString();
@@ -151,7 +152,8 @@ TEST_F(Studio, TheStatusBarShowsTotalsDeviceAndTrainingState) {
     EXPECT_TRUE(w->trainingLabel()->text().startsWith("Training "))
         << w->trainingLabel()->text().toStdString();
     EXPECT_NE(w->trainingLabel()->text(), "Not trained");
-    EXPECT_TRUE(w->deviceLabel()->text().contains("CPU (")) << w->deviceLabel()->text().toStdString();
+    EXPECT_TRUE(w->deviceLabel()->text().contains("CPU ("))
+        << w->deviceLabel()->text().toStdString();
 
     // An edit changes the totals at once, and the state says the document is modified.
     const QString before = w->totalsLabel()->text();

@@ -28,7 +28,8 @@ using RefusedText = std::function<void(const QString&)>;
 
 class IntSpinBox : public QSpinBox {
 public:
-    IntSpinBox(QWidget* parent, RefusedText refused) : QSpinBox(parent), m_refused(std::move(refused)) {}
+    IntSpinBox(QWidget* parent, RefusedText refused)
+        : QSpinBox(parent), m_refused(std::move(refused)) {}
     QValidator::State validate(QString& text, int& pos) const override {
         const QValidator::State state = QSpinBox::validate(text, pos);
         if (state != QValidator::Acceptable) m_refused(text);
