@@ -3,6 +3,7 @@
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDir>
 #include <QDirIterator>
 #include <QDockWidget>
@@ -32,6 +33,7 @@
 #include "ui/node_editor/palette.h"
 #include "ui/templates.h"
 #include "ui/training/dashboard.h"
+#include "ui/training/training_session.h"
 #include "ui/try_it/trained_model_tracker.h"
 #include "ui/try_it/try_it_panel.h"
 
@@ -127,8 +129,6 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     trainingDock->setWidget(m_dashboard);
     addDockWidget(Qt::BottomDockWidgetArea, trainingDock);
     splitDockWidget(trainingDock, problemsDock, Qt::Horizontal);
-    connect(m_dashboard, &Dashboard::stateChanged, this,
-            [this](const QString& s) { statusBar()->showMessage(s); });
     resizeDocks({paletteDock, inspectorDock}, {200, 290}, Qt::Horizontal);
     resizeDocks({trainingDock}, {330}, Qt::Vertical);
     resizeDocks({trainingDock, problemsDock}, {900, 200}, Qt::Horizontal);
@@ -158,9 +158,28 @@ MainWindow::MainWindow(Options options, QWidget* parent)
 
     m_totals = new QLabel;
     m_state = new QLabel;
+    m_state->setObjectName("graphState");
     m_state->setContentsMargins(12, 0, 4, 0);
+    m_deviceLabel = new QLabel;
+    m_deviceLabel->setObjectName("deviceState");
+    m_deviceLabel->setContentsMargins(12, 0, 4, 0);
+    m_trainingLabel = new QLabel(tr("Not trained"));
+    m_trainingLabel->setObjectName("trainingState");
+    m_trainingLabel->setContentsMargins(12, 0, 4, 0);
     statusBar()->addPermanentWidget(m_totals);
     statusBar()->addPermanentWidget(m_state);
+    statusBar()->addPermanentWidget(m_deviceLabel);
+    statusBar()->addPermanentWidget(m_trainingLabel);
+    // The run's state stays in view (a transient message would be replaced by the next one).
+    connect(m_dashboard, &Dashboard::stateChanged, this, [this](const QString& s) {
+        m_trainingLabel->setText(s);
+        updateDevice();
+    });
+    connect(m_dashboard->deviceBox(), &QComboBox::currentTextChanged, this,
+            &MainWindow::updateDevice);
+    connect(m_model, &EditorModel::documentReset, this,
+            [this] { m_trainingLabel->setText(tr("Not trained")); });
+    updateDevice();
 
     connect(m_palette, &Palette::addRequested, this, &MainWindow::addLayerAtCentre);
     connect(m_scene, &GraphScene::statusMessage, this,
@@ -344,8 +363,12 @@ void MainWindow::buildStartPage() {
         if (path.isEmpty()) return;
         if (auto ok = openDocument(path); !ok) report(tr("Open"), q(ok.message()));
     };
-    connect(m_startRecent, &QListWidget::itemActivated, this, openItem);
-    connect(samples, &QListWidget::itemActivated, this, openItem);
+    // Entries read as links: one click opens them (Enter too).
+    for (QListWidget* list : {m_startRecent, samples}) {
+        list->setCursor(Qt::PointingHandCursor);
+        connect(list, &QListWidget::itemClicked, this, openItem);
+        connect(list, &QListWidget::itemActivated, this, openItem);
+    }
 }
 
 bool MainWindow::startPageShown() const { return m_stack->currentWidget() == m_startPage; }
@@ -403,7 +426,7 @@ void MainWindow::updateStatus() {
     if (m_model->graph().empty()) {
         state = tr("Empty graph");
     } else if (errors > 0) {
-        state = tr("%n error(s)", nullptr, static_cast<int>(errors));
+        state = countText(static_cast<int64_t>(errors), tr("error"), tr("errors"));
     } else if (training > 0) {
         state = tr("Valid, not trainable yet");
     } else {
@@ -414,6 +437,19 @@ void MainWindow::updateStatus() {
     m_state->setStyleSheet(errors > 0 ? "color: #e04f4f;" : "");
 }
 
+void MainWindow::updateDevice() {
+    // A run names the device it really got; before one, the choice ("auto") is all there is.
+    const TrainingSession* session = m_dashboard->session();
+    const QString chosen = m_dashboard->deviceBox()->currentText();
+    const QString used = session->deviceName();
+    const bool useReal = !used.isEmpty() && (session->isRunning() || chosen == m_lastRunDevice);
+    QString text = useReal ? used : chosen;
+    if (!useReal && chosen == QLatin1String("auto")) text = tr("auto (GPU if present, else CPU)");
+    if (session->isRunning()) m_lastRunDevice = chosen;
+    m_deviceLabel->setText(tr("Device: %1").arg(text));
+    m_deviceLabel->setToolTip(tr("Choose the device in the Training dock"));
+}
+
 void MainWindow::updateProblems() {
     m_problems->clear();
     const Graph& g = m_model->graph();
@@ -421,8 +457,10 @@ void MainWindow::updateProblems() {
         auto* item = new QListWidgetItem(q(p.message), m_problems);
         item->setData(kNodeRole, p.node.value);
         item->setForeground(error ? QColor(0xe0, 0x4f, 0x4f) : QColor(0xd8, 0xa0, 0x40));
-        item->setToolTip(error ? tr("Error: the graph cannot run until this is fixed")
-                               : tr("Training needs this fixed; editing does not"));
+        // The dock is narrow: the tooltip holds the whole sentence.
+        item->setToolTip(q(p.message) + "\n" +
+                         (error ? tr("Error: the graph cannot run until this is fixed")
+                                : tr("Training needs this fixed; editing does not")));
         item->setIcon(style()->standardIcon(error ? QStyle::SP_MessageBoxCritical
                                                   : QStyle::SP_MessageBoxWarning));
     };
@@ -615,7 +653,11 @@ QString MainWindow::recoveryPath() {
 }
 
 void MainWindow::autosave() {
-    if (!isModified()) return;
+    if (!isModified()) {
+        // Saved, or undone back to the saved state: there is nothing a crash could lose.
+        QFile::remove(recoveryPath());
+        return;
+    }
     QDir().mkpath(QFileInfo(recoveryPath()).absolutePath());
     if (auto ok = writeDocument(m_model->document(), recoveryPath().toStdString()); ok) {
         QSettings().setValue("recovery/path", m_path);

@@ -52,6 +52,9 @@ public:
     TrainedModelTracker* trainedModel() const { return m_trained; }
     QLabel* totalsLabel() const { return m_totals; }
     QLabel* stateLabel() const { return m_state; }
+    // The device the next run uses (the one a run used, once it has started) and the run's state.
+    QLabel* deviceLabel() const { return m_deviceLabel; }
+    QLabel* trainingLabel() const { return m_trainingLabel; }
     const QString& documentPath() const { return m_path; }
     bool isModified() const;
 
@@ -79,6 +82,7 @@ private:
     void buildMenus();
     void buildStartPage();
     void updateStatus();
+    void updateDevice();
     void updateProblems();
     void updateTitle();
     void addRecent(const QString& path);
@@ -110,9 +114,12 @@ private:
     QListWidget* m_startRecent = nullptr;
     QLabel* m_totals;
     QLabel* m_state;
+    QLabel* m_deviceLabel;
+    QLabel* m_trainingLabel;
     QMenu* m_recentMenu = nullptr;
     QTimer* m_autosave;
     QString m_path;
+    QString m_lastRunDevice;  // the device choice of the last run, whose real name is known
     bool m_restoredUnsaved = false;  // a recovered document counts as modified until saved
 };
 

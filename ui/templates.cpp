@@ -10,7 +10,7 @@ const std::vector<TemplateInfo>& templates() {
         {"mlp", QObject::tr("MLP"), QObject::tr("Two dense layers on 28×28 images")},
         {"lenet5", QObject::tr("LeNet-5"), QObject::tr("The classic convolutional digit classifier")},
         {"char_lstm", QObject::tr("Char LSTM"), QObject::tr("Next-character prediction with an LSTM")},
-        {"transformer", QObject::tr("Transformer"), QObject::tr("A two-block Transformer encoder")},
+        {"transformer", QObject::tr("Transformer encoder"), QObject::tr("A two-block Transformer encoder")},
     };
     return list;
 }

@@ -12,6 +12,7 @@
 #include <QMenuBar>
 #include <QMimeData>
 #include <QPushButton>
+#include <QDoubleSpinBox>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QStatusBar>
@@ -234,6 +235,9 @@ TEST_F(Editor, AnIncompatibleWireIsRefusedWithTheReasonAndCompatiblePortsLightUp
     drag(portPos(in, "out", true), portPos(strict, "in", false), [&] {
         EXPECT_EQ(fcIn->highlight(), PortItem::Highlight::Compatible);
         EXPECT_EQ(strictIn->highlight(), PortItem::Highlight::Incompatible);
+        // Before the button is released, the status bar already says why this port refuses.
+        EXPECT_TRUE(window->statusBar()->currentMessage().contains("expects a 4-D input"))
+            << window->statusBar()->currentMessage().toStdString();
     });
     EXPECT_EQ(fcIn->highlight(), PortItem::Highlight::None);
 
@@ -296,7 +300,7 @@ TEST_F(Editor, UndoAndRedoRestoreTheExactGraphAfterEveryKindOfEdit) {
     // One command per edit: the drag above is a single move however many steps it took.
     const int edits = static_cast<int>(states.size()) - 1;
     EXPECT_EQ(model()->undoStack()->count(), edits);
-    EXPECT_EQ(model()->undoStack()->command(7)->text(), "Move 1 node(s)");
+    EXPECT_EQ(model()->undoStack()->command(7)->text(), "Move 1 node");
 
     for (int i = edits; i > 0; --i) {
         model()->undoStack()->undo();
@@ -329,8 +333,8 @@ TEST_F(Editor, TypingInTheInspectorChangesTheShapeOnTheCanvas) {
     NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{1, 28, 28}}});
     NodeId flat = add("flatten", {250, 0});
     NodeId fc = add("linear", {500, 0});
-    model()->push(new ConnectCommand(model(), {in, "out"}, {flat, "in"}));
-    model()->push(new ConnectCommand(model(), {flat, "out"}, {fc, "in"}));
+    ASSERT_TRUE(model()->push(new ConnectCommand(model(), {in, "out"}, {flat, "in"})).ok());
+    ASSERT_TRUE(model()->push(new ConnectCommand(model(), {flat, "out"}, {fc, "in"})).ok());
     scene()->selectNodes({fc});
     ASSERT_EQ(window->inspector()->node(), fc);
     auto* spin = qobject_cast<QSpinBox*>(window->inspector()->editor("out_features"));
@@ -493,7 +497,7 @@ TEST_F(Editor, AutoLayoutOrdersNodesLeftToRightByDepth) {
 TEST_F(Editor, ProblemsListInvalidNodesAndClickingOneSelectsIt) {
     NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{10}}});
     NodeId strict = add("test_needs_4d", {300, 0});
-    model()->push(new ConnectCommand(model(), {in, "out"}, {strict, "in"}));
+    ASSERT_TRUE(model()->push(new ConnectCommand(model(), {in, "out"}, {strict, "in"})).ok());
     ASSERT_FALSE(model()->analysis().ok());
     EXPECT_FALSE(scene()->nodeItem(strict)->errorText().isEmpty());
     EXPECT_TRUE(scene()->nodeItem(strict)->toolTip().contains("expects a 4-D input"));
@@ -504,10 +508,19 @@ TEST_F(Editor, ProblemsListInvalidNodesAndClickingOneSelectsIt) {
         if (problems->item(i)->text().contains("expects a 4-D input")) entry = problems->item(i);
     }
     ASSERT_NE(entry, nullptr);
+    EXPECT_TRUE(entry->toolTip().startsWith(QString::fromStdString(
+        model()->analysis().nodes.at(strict).error)));  // the whole sentence, however narrow
     scene()->clearSelection();
+    // Far from the node, so that clicking the entry has to bring it into view.
+    view()->centerOn(-5000, -5000);
     QTest::mouseClick(problems->viewport(), Qt::LeftButton, {},
                       problems->visualItemRect(entry).center());
     EXPECT_EQ(scene()->selectedNodes(), std::vector<NodeId>{strict});
+    const QPoint shown =
+        view()->mapFromScene(scene()->nodeItem(strict)->sceneBoundingRect().center());
+    const QPoint middle = view()->viewport()->rect().center();
+    EXPECT_LE((shown - middle).manhattanLength(), 4) << shown.x() << "," << shown.y();
+    EXPECT_EQ(window->inspector()->node(), strict);
     EXPECT_TRUE(window->stateLabel()->text().contains("error"));
 }
 
@@ -555,6 +568,21 @@ TEST_F(Editor, SaveThenOpenGivesTheSameDocument) {
     EXPECT_TRUE(graph() == savedGraph);
     EXPECT_EQ(model()->document().layout, savedLayout);
     EXPECT_EQ(window->documentPath(), QFileInfo(path).absoluteFilePath());
+
+    // A whole sample, edited: dataset binding, training settings, name and layout come back too.
+    ASSERT_TRUE(
+        window->openDocument(STRATA_SOURCE_DIR "/samples/digits-cnn/digits-cnn.strata.json").ok());
+    const NodeId conv = graph().nodeByName("conv1")->id;
+    ASSERT_TRUE(
+        model()->push(new SetParamCommand(model(), conv, "out_channels", int64_t{12})).ok());
+    const QString samplePath = dir.filePath("digits.strata.json");
+    ASSERT_TRUE(window->saveDocument(samplePath).ok());
+    const nlohmann::json saved = toJson(model()->document());
+    ASSERT_TRUE(model()->document().dataset.has_value());
+    window->startDocument(Document{});
+    ASSERT_TRUE(window->openDocument(samplePath).ok());
+    EXPECT_EQ(toJson(model()->document()), saved);
+    EXPECT_EQ(getInt(graph().node(conv)->params, "out_channels"), 12);
 }
 
 TEST_F(Editor, EveryTemplateOnTheStartPageOpensATrainableGraph) {
@@ -599,6 +627,204 @@ TEST_F(Editor, TheWindowRendersTheGraph) {
     EXPECT_EQ(window->inspector()->shapesText(), "(N, 32, 64)");
     const QString target = qEnvironmentVariable("STRATA_SCREENSHOT");
     if (!target.isEmpty()) shot.save(target);
+}
+
+TEST_F(Editor, ThePaletteListsEveryLayerUnderItsCategoryWithItsDocAsTooltip) {
+    int layers = 0;
+    for (const LayerSpec& spec : LayerRegistry::instance().all()) {
+        QTreeWidgetItem* item = window->palette()->itemFor(QString::fromStdString(spec.id));
+        ASSERT_NE(item, nullptr) << spec.id;
+        ASSERT_NE(item->parent(), nullptr) << spec.id;
+        EXPECT_EQ(item->parent()->text(0).toStdString(), spec.category);
+        EXPECT_EQ(item->text(0).toStdString(), spec.label);
+        EXPECT_TRUE(item->toolTip(0).contains(QString::fromStdString(spec.doc).toHtmlEscaped()))
+            << spec.id << ": " << item->toolTip(0).toStdString();
+        ++layers;
+    }
+    EXPECT_GT(layers, 20);
+    EXPECT_EQ(window->palette()->tree()->topLevelItemCount(),
+              static_cast<int>(LayerRegistry::instance().categories().size()));
+    // Searching by what a layer does finds it too; a group with no match disappears.
+    window->palette()->searchField()->setText("convolution");
+    EXPECT_FALSE(window->palette()->itemFor("conv2d")->isHidden());
+    EXPECT_TRUE(window->palette()->itemFor("linear")->isHidden());
+    EXPECT_TRUE(window->palette()->itemFor("cross_entropy")->parent()->isHidden());
+}
+
+TEST_F(Editor, NodesShowTypeNameOutputShapeAndParameterCount) {
+    NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{12}}});
+    NodeId fc = add("linear", {300, 0}, {{"out_features", int64_t{5}}});
+    wire(in, "out", fc, "in");
+    NodeItem* item = scene()->nodeItem(fc);
+    EXPECT_EQ(item->typeText(), "linear");
+    EXPECT_EQ(item->nameText(), "linear1");
+    EXPECT_EQ(item->shapesText(), "(N, 5)");
+    EXPECT_EQ(item->paramsText(), "65 params");  // 12 * 5 weights + 5 biases
+    EXPECT_EQ(scene()->nodeItem(in)->paramsText(), "no params");
+    EXPECT_EQ(scene()->nodeItem(in)->shapesText(), "(N, 12)");
+}
+
+TEST_F(Editor, DraggingTwoSelectedNodesIsOneUndoStepNamedInTheEditMenu) {
+    NodeId a = add("linear", {0, 0});
+    NodeId b = add("relu", {300, 0});
+    scene()->selectNodes({a, b});
+    const int before = model()->undoStack()->count();
+    const QPointF grip = scene()->nodeItem(a)->mapToScene(QPointF(60, 10));  // the header
+    drag(view()->mapFromScene(grip), view()->mapFromScene(grip + QPointF(80, 120)));
+    EXPECT_EQ(model()->position(a), QPointF(80, 120));
+    EXPECT_EQ(model()->position(b), QPointF(380, 120));
+    EXPECT_EQ(model()->undoStack()->count(), before + 1);
+
+    QAction* undo = action("&Undo Move 2 nodes");
+    ASSERT_NE(undo, nullptr);
+    undo->trigger();
+    EXPECT_EQ(model()->position(a), QPointF(0, 0));
+    EXPECT_EQ(model()->position(b), QPointF(300, 0));
+    EXPECT_EQ(scene()->nodeItem(b)->pos(), QPointF(300, 0));
+    EXPECT_NE(action("&Redo Move 2 nodes"), nullptr);
+    // The keyboard does the same.
+    window->activateWindow();
+    view()->setFocus();
+    QTest::keyClick(view(), Qt::Key_Z, Qt::ControlModifier | Qt::ShiftModifier);
+    EXPECT_EQ(model()->position(b), QPointF(380, 120));
+    QTest::keyClick(view(), Qt::Key_Z, Qt::ControlModifier);
+    EXPECT_EQ(model()->position(b), QPointF(300, 0));
+}
+
+TEST_F(Editor, ClickingANodeSelectsItAndShowsItInTheInspector) {
+    NodeId a = add("linear", {0, 0});
+    NodeId b = add("relu", {300, 0});
+    scene()->clearSelection();
+    EXPECT_EQ(window->inspector()->node(), NodeId{});
+    const QPoint onB = view()->mapFromScene(scene()->nodeItem(b)->mapToScene(QPointF(100, 40)));
+    mouse(QEvent::MouseButtonPress, onB, Qt::LeftButton, Qt::LeftButton);
+    mouse(QEvent::MouseButtonRelease, onB, Qt::LeftButton, Qt::NoButton);
+    EXPECT_EQ(scene()->selectedNodes(), std::vector<NodeId>{b});
+    EXPECT_EQ(window->inspector()->node(), b);
+    EXPECT_EQ(window->inspector()->nameEditor()->text(), "relu1");
+    // A click on the empty canvas clears the selection and the inspector.
+    const QPoint empty = view()->mapFromScene(QPointF(150, 400));
+    mouse(QEvent::MouseButtonPress, empty, Qt::LeftButton, Qt::LeftButton);
+    mouse(QEvent::MouseButtonRelease, empty, Qt::LeftButton, Qt::NoButton);
+    QApplication::processEvents();
+    EXPECT_TRUE(scene()->selectedNodes().empty());
+    EXPECT_EQ(window->inspector()->node(), NodeId{});
+    // A click without a move is no edit.
+    EXPECT_EQ(model()->undoStack()->count(), 2);
+    (void)a;
+}
+
+TEST_F(Editor, TwoTypingSessionsInOneFieldAreTwoUndoSteps) {
+    NodeId fc = add("linear", {0, 0});
+    scene()->selectNodes({fc});
+    auto* spin = qobject_cast<QSpinBox*>(window->inspector()->editor("out_features"));
+    ASSERT_NE(spin, nullptr);
+    spin->setFocus();
+    spin->selectAll();
+    QTest::keyClicks(spin, "10");
+    QTest::keyClick(spin, Qt::Key_Return);
+    spin->selectAll();
+    QTest::keyClicks(spin, "20");
+    QTest::keyClick(spin, Qt::Key_Return);
+    EXPECT_EQ(getInt(graph().node(fc)->params, "out_features"), 20);
+    model()->undoStack()->undo();
+    EXPECT_EQ(getInt(graph().node(fc)->params, "out_features"), 10);
+    model()->undoStack()->undo();
+    EXPECT_EQ(getInt(graph().node(fc)->params, "out_features"), 64);
+}
+
+TEST_F(Editor, ANumberOutsideItsRangeIsRefusedInPlaceWithTheReason) {
+    NodeId in = add("input", {0, 0}, {{"shape", std::vector<int64_t>{8}}});
+    NodeId fc = add("linear", {300, 0});
+    NodeId drop = add("dropout", {600, 0});
+    wire(in, "out", fc, "in");
+    scene()->selectNodes({fc});
+    auto* spin = qobject_cast<QSpinBox*>(window->inspector()->editor("out_features"));
+    ASSERT_NE(spin, nullptr);
+    // The editor carries the parameter's range.
+    EXPECT_EQ(spin->minimum(), 1);
+    EXPECT_EQ(spin->maximum(), 1 << 20);
+    spin->setFocus();
+    spin->selectAll();
+    QTest::keyClicks(spin, "0");  // below the minimum of 1
+    EXPECT_EQ(getInt(graph().node(fc)->params, "out_features"), 64);
+    EXPECT_TRUE(window->inspector()->refusal("out_features").contains("must be"))
+        << window->inspector()->refusal("out_features").toStdString();
+    // A good value clears the complaint and reaches the canvas.
+    QTest::keyClick(spin, Qt::Key_Backspace);
+    QTest::keyClicks(spin, "7");
+    EXPECT_TRUE(window->inspector()->refusal("out_features").isEmpty());
+    EXPECT_EQ(scene()->nodeItem(fc)->shapesText(), "(N, 7)");
+
+    scene()->selectNodes({drop});
+    auto* p = qobject_cast<QDoubleSpinBox*>(window->inspector()->editor("p"));
+    ASSERT_NE(p, nullptr);
+    p->setFocus();
+    p->selectAll();
+    QTest::keyClicks(p, "1.5");
+    EXPECT_EQ(getFloat(graph().node(drop)->params, "p"), 0.5);
+    EXPECT_TRUE(window->inspector()->refusal("p").contains("1.5"))
+        << window->inspector()->refusal("p").toStdString();
+    // Leaving the field brings back the accepted value, without the complaint.
+    QTest::keyClick(p, Qt::Key_Return);
+    EXPECT_TRUE(window->inspector()->refusal("p").isEmpty());
+    EXPECT_EQ(p->value(), 0.5);
+}
+
+TEST_F(Editor, SelectAllDuplicateAndDeleteWorkFromTheEditMenu) {
+    NodeId in = add("input", {0, 0});
+    NodeId fc = add("linear", {300, 0});
+    wire(in, "out", fc, "in");
+    scene()->clearSelection();
+    action("Select &All")->trigger();
+    EXPECT_EQ(scene()->selectedNodes().size(), 2u);
+    EXPECT_EQ(scene()->selectedLinks().size(), 1u);
+
+    action("&Duplicate")->trigger();
+    ASSERT_EQ(graph().nodes().size(), 4u);
+    EXPECT_EQ(graph().links().size(), 2u);  // the copy's own link, between the copies
+    const Node* fc2 = graph().nodeByName("linear2");
+    const Node* in2 = graph().nodeByName("input2");
+    ASSERT_TRUE(fc2 && in2);
+    ASSERT_NE(graph().linkInto(fc2->id, "in"), nullptr);
+    EXPECT_EQ(graph().linkInto(fc2->id, "in")->from.node, in2->id);
+    EXPECT_EQ(model()->undoStack()->undoText(), "Duplicate 2 nodes");
+    expectConsistent(*model());
+
+    action("Select &All")->trigger();
+    action("De&lete")->trigger();
+    EXPECT_TRUE(graph().empty());
+    EXPECT_TRUE(scene()->items().isEmpty());
+    model()->undoStack()->undo();
+    EXPECT_EQ(graph().nodes().size(), 4u);
+    EXPECT_EQ(graph().links().size(), 2u);
+    expectConsistent(*model());
+}
+
+TEST_F(Editor, FitToViewBringsEveryNodeIntoView) {
+    NodeId a = add("linear", {0, 0});
+    NodeId b = add("relu", {700, 350});
+    view()->centerOn(8000, 8000);
+    action("&Fit to View")->trigger();
+    const QRect visible = view()->viewport()->rect();
+    for (NodeId id : {a, b}) {
+        QRect r = view()->mapFromScene(scene()->nodeItem(id)->sceneBoundingRect()).boundingRect();
+        EXPECT_TRUE(visible.contains(r)) << id.value;
+    }
+}
+
+TEST_F(Editor, DraggingWithTheMiddleButtonPansTheCanvas) {
+    add("linear", {0, 0});
+    const QPoint from(200, 200), to(320, 260);
+    const QPointF grabbed = view()->mapToScene(from);
+    mouse(QEvent::MouseButtonPress, from, Qt::MiddleButton, Qt::MiddleButton);
+    mouse(QEvent::MouseMove, (from + to) / 2, Qt::NoButton, Qt::MiddleButton);
+    mouse(QEvent::MouseMove, to, Qt::NoButton, Qt::MiddleButton);
+    mouse(QEvent::MouseButtonRelease, to, Qt::MiddleButton, Qt::NoButton);
+    const QPointF now = view()->mapToScene(to);
+    EXPECT_NEAR(now.x(), grabbed.x(), 1.0);
+    EXPECT_NEAR(now.y(), grabbed.y(), 1.0);
+    EXPECT_EQ(model()->undoStack()->count(), 1);  // panning edits nothing
 }
 
 }  // namespace

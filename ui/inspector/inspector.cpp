@@ -9,6 +9,7 @@
 #include <QSpinBox>
 #include <QVBoxLayout>
 #include <climits>
+#include <functional>
 #include <cmath>
 
 #include "core/layers/registry.h"
@@ -20,24 +21,52 @@ namespace {
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
+// A spin box never takes a value outside its range, so without help a person typing one would
+// see their keystroke ignored or the old value come back without knowing why: every text it does
+// not accept is handed to `refused`, which shows the parameter's rule.
+using RefusedText = std::function<void(const QString&)>;
+
+class IntSpinBox : public QSpinBox {
+public:
+    IntSpinBox(QWidget* parent, RefusedText refused)
+        : QSpinBox(parent), m_refused(std::move(refused)) {}
+    QValidator::State validate(QString& text, int& pos) const override {
+        const QValidator::State state = QSpinBox::validate(text, pos);
+        if (state != QValidator::Acceptable) m_refused(text);
+        return state;
+    }
+
+private:
+    RefusedText m_refused;
+};
+
 // Shows small and large values as people write them ("1e-05", "0.1") rather than with a fixed
 // number of decimals.
 class FloatSpinBox : public QDoubleSpinBox {
 public:
-    explicit FloatSpinBox(QWidget* parent) : QDoubleSpinBox(parent) { setDecimals(12); }
+    FloatSpinBox(QWidget* parent, RefusedText refused)
+        : QDoubleSpinBox(parent), m_refused(std::move(refused)) {
+        setDecimals(12);
+    }
     QString textFromValue(double v) const override { return QString::number(v, 'g', 8); }
     double valueFromText(const QString& text) const override { return text.trimmed().toDouble(); }
     QValidator::State validate(QString& text, int&) const override {
         bool ok = false;
         const QString t = text.trimmed();
         double v = t.toDouble(&ok);
-        if (ok) return v >= minimum() && v <= maximum() ? QValidator::Acceptable
-                                                        : QValidator::Intermediate;
+        if (ok) {
+            if (v >= minimum() && v <= maximum()) return QValidator::Acceptable;
+            m_refused(text);
+            return QValidator::Intermediate;
+        }
         // Half-typed numbers ("1e-", "-", "0.") are allowed to continue.
         static const QRegularExpression partial("^[-+]?[0-9]*\\.?[0-9]*(e[-+]?[0-9]*)?$",
                                                 QRegularExpression::CaseInsensitiveOption);
         return partial.match(t).hasMatch() ? QValidator::Intermediate : QValidator::Invalid;
     }
+
+private:
+    RefusedText m_refused;
 };
 
 const char* kRefusedStyle = "border: 1px solid #e04f4f; border-radius: 3px;";
@@ -113,6 +142,7 @@ QString Inspector::refusal(const std::string& param) const {
 QString Inspector::shapesText() const { return m_shapes ? m_shapes->text() : QString(); }
 
 void Inspector::rebuild() {
+    ++m_mergeKey;
     delete m_form;
     m_form = nullptr;
     m_fields.clear();
@@ -170,7 +200,14 @@ void Inspector::rebuild() {
         const ParamValue& v = n->params.at(ps.name);
         switch (ps.type) {
             case ParamType::Int: {
-                auto* box = new QSpinBox(m_form);
+                auto* box = new IntSpinBox(m_form, [this, fieldAt](const QString& text) {
+                    bool ok = false;
+                    const qlonglong x = text.trimmed().toLongLong(&ok);
+                    if (!ok) return;
+                    if (auto v = fieldAt().spec.check(ParamValue{int64_t{x}}); !v) {
+                        showRefusal(fieldAt(), q(v.message()));
+                    }
+                });
                 box->setRange(static_cast<int>(std::max<double>(ps.min, INT_MIN)),
                               static_cast<int>(std::min<double>(ps.max, INT_MAX)));
                 box->setValue(static_cast<int>(std::get<int64_t>(v)));
@@ -181,7 +218,14 @@ void Inspector::rebuild() {
                 break;
             }
             case ParamType::Float: {
-                auto* box = new FloatSpinBox(m_form);
+                auto* box = new FloatSpinBox(m_form, [this, fieldAt](const QString& text) {
+                    bool ok = false;
+                    const double x = text.trimmed().toDouble(&ok);
+                    if (!ok) return;
+                    if (auto v = fieldAt().spec.check(ParamValue{x}); !v) {
+                        showRefusal(fieldAt(), q(v.message()));
+                    }
+                });
                 box->setRange(ps.min, ps.max);
                 const double span = ps.max - ps.min;
                 box->setSingleStep(span <= 1 ? 0.01 : (span <= 100 ? 0.1 : 1));
@@ -233,6 +277,17 @@ void Inspector::rebuild() {
                 ed = line;
                 break;
             }
+        }
+        if (auto* spin = qobject_cast<QAbstractSpinBox*>(ed)) {
+            // Leaving a refused number brings the accepted value back, and with it no complaint.
+            connect(spin, &QAbstractSpinBox::editingFinished, this, [this, fieldAt] {
+                ++m_mergeKey;
+                Field& f = fieldAt();
+                f.editor->setStyleSheet("");
+                f.message->hide();
+            });
+        } else if (auto* line = qobject_cast<QLineEdit*>(ed)) {
+            connect(line, &QLineEdit::editingFinished, this, [this] { ++m_mergeKey; });
         }
         ed->setObjectName(q(ps.name));
         ed->setToolTip(QString("%1<br><i>%2</i>").arg(q(ps.doc).toHtmlEscaped(),
@@ -357,7 +412,12 @@ void Inspector::submit(Field& f, const Result<ParamValue>& value) {
         return;
     }
     m_editing = f.spec.name;
-    auto ok = m_model->push(new SetParamCommand(m_model, m_node, f.spec.name, *value));
+    // Typed values merge while the editor is being typed in; a click on a check box or a choice
+    // in a list is a step of its own.
+    const bool typed = f.spec.type == ParamType::Int || f.spec.type == ParamType::Float ||
+                       f.spec.type == ParamType::Shape || f.spec.type == ParamType::String;
+    auto ok = m_model->push(
+        new SetParamCommand(m_model, m_node, f.spec.name, *value, typed ? m_mergeKey : -1));
     m_editing.clear();
     if (!ok) {
         showRefusal(f, q(ok.message()));

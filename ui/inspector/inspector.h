@@ -63,6 +63,9 @@ private:
     QLabel* m_empty = nullptr;
     std::vector<Field> m_fields;
     std::string m_editing;  // the parameter whose editor is pushing a change right now
+    // One typing session in one editor merges into one undo step; it ends when the editor's
+    // editing finishes or another node is shown.
+    int m_mergeKey = 0;
 };
 
 }  // namespace strata::ui

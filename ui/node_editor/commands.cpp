@@ -101,8 +101,9 @@ RemoveNodesCommand::RemoveNodesCommand(EditorModel* model, std::vector<NodeId> n
     } else if (m_ids.empty() && m_linkIds.size() == 1) {
         setText(QObject::tr("Delete link"));
     } else {
-        setText(QObject::tr("Delete %n item(s)", nullptr,
-                            static_cast<int>(m_ids.size() + m_linkIds.size())));
+        setText(QObject::tr("Delete %1").arg(countText(
+            static_cast<int64_t>(m_ids.size() + m_linkIds.size()), QObject::tr("item"),
+            QObject::tr("items"))));
     }
 }
 
@@ -190,8 +191,9 @@ void DisconnectCommand::doUndo() { mustHold(GraphEdit(graph()).restoreLink(m_lin
 // ---- SetParam ----
 
 SetParamCommand::SetParamCommand(EditorModel* model, NodeId node, std::string param,
-                                 ParamValue value)
-    : EditCommand(model, {}), m_node(node), m_param(std::move(param)), m_new(std::move(value)) {
+                                 ParamValue value, int mergeKey)
+    : EditCommand(model, {}), m_node(node), m_param(std::move(param)), m_new(std::move(value)),
+      m_mergeKey(mergeKey) {
     const Node* n = model->graph().node(node);
     if (n) {
         if (auto it = n->params.find(m_param); it != n->params.end()) m_old = it->second;
@@ -201,7 +203,10 @@ SetParamCommand::SetParamCommand(EditorModel* model, NodeId node, std::string pa
 
 bool SetParamCommand::mergeWith(const QUndoCommand* other) {
     auto* o = dynamic_cast<const SetParamCommand*>(other);
-    if (!o || o->m_node != m_node || o->m_param != m_param) return false;
+    if (!o || m_mergeKey < 0 || o->m_mergeKey != m_mergeKey || o->m_node != m_node ||
+        o->m_param != m_param) {
+        return false;
+    }
     m_new = o->m_new;
     setText(o->text());
     return true;
@@ -234,10 +239,15 @@ void RenameCommand::doUndo() {
 
 MoveNodesCommand::MoveNodesCommand(EditorModel* model, std::map<std::string, Move> moves,
                                    int gesture, const QString& text)
-    : EditCommand(model, text.isEmpty() ? QObject::tr("Move %n node(s)", nullptr,
-                                                      static_cast<int>(moves.size()))
-                                        : text),
-      m_moves(std::move(moves)), m_gesture(gesture) {}
+    : EditCommand(model, text), m_moves(std::move(moves)), m_gesture(gesture),
+      m_namedByCount(text.isEmpty()) {
+    if (m_namedByCount) nameByCount();
+}
+
+void MoveNodesCommand::nameByCount() {
+    setText(QObject::tr("Move %1").arg(countText(static_cast<int64_t>(m_moves.size()),
+                                                 QObject::tr("node"), QObject::tr("nodes"))));
+}
 
 bool MoveNodesCommand::mergeWith(const QUndoCommand* other) {
     auto* o = dynamic_cast<const MoveNodesCommand*>(other);
@@ -250,6 +260,8 @@ bool MoveNodesCommand::mergeWith(const QUndoCommand* other) {
             it->second.to = m.to;
         }
     }
+    // The nodes of one drag report their moves one at a time.
+    if (m_namedByCount) nameByCount();
     return true;
 }
 

@@ -97,9 +97,11 @@ private:
 
 class SetParamCommand : public EditCommand {
 public:
-    SetParamCommand(EditorModel* model, NodeId node, std::string param, ParamValue value);
+    // Edits of one parameter with the same mergeKey >= 0 (one typing session in one editor:
+    // "1", "12", "128") undo as one step; -1 never merges.
+    SetParamCommand(EditorModel* model, NodeId node, std::string param, ParamValue value,
+                    int mergeKey = -1);
     int id() const override { return 1; }
-    // Consecutive edits of one field (typing "128") undo as one step.
     bool mergeWith(const QUndoCommand* other) override;
 
 protected:
@@ -110,6 +112,7 @@ private:
     NodeId m_node;
     std::string m_param;
     ParamValue m_old, m_new;
+    int m_mergeKey;
 };
 
 class RenameCommand : public EditCommand {
@@ -142,8 +145,10 @@ protected:
     bool layoutOnly() const override { return true; }
 
 private:
+    void nameByCount();
     std::map<std::string, Move> m_moves;
     int m_gesture;
+    bool m_namedByCount;  // "Move 2 nodes", kept up to date as the gesture's moves merge in
 };
 
 // A fragment of a graph as the clipboard holds it: nodes with params and positions, and the

@@ -139,6 +139,10 @@ std::map<std::string, NodeLayout> autoLayout(const Graph& g) {
     return out;
 }
 
+QString countText(int64_t n, const QString& one, const QString& many) {
+    return QString::number(n) + ' ' + (n == 1 ? one : many);
+}
+
 QString compactCount(int64_t n) {
     const double v = static_cast<double>(n);
     if (n >= 1'000'000'000) return QString::number(v / 1e9, 'f', 2) + " G";

@@ -70,6 +70,10 @@ private:
 // of its deepest source.
 std::map<std::string, NodeLayout> autoLayout(const Graph& g);
 
+// "1 node", "2 nodes": English plurals without a translation file (tr's %n alone would leave
+// "node(s)").
+QString countText(int64_t n, const QString& one, const QString& many);
+
 // "1.2 M", "34 k"
 QString compactCount(int64_t n);
 QString byteText(int64_t bytes);

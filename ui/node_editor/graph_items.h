@@ -56,6 +56,8 @@ public:
     const QString& errorText() const { return m_error; }
     const QString& shapesText() const { return m_shapes; }
     const QString& nameText() const { return m_name; }
+    const QString& typeText() const { return m_typeId; }
+    const QString& paramsText() const { return m_params; }  // "4,640 params", "no params"
     double width() const { return kWidth; }
     double height() const { return m_height; }
 

@@ -210,7 +210,7 @@ void GraphScene::copySelection() {
     mime->setText(QString::fromStdString(text));
     QApplication::clipboard()->setMimeData(mime);
     m_pasteCount = 0;
-    say(tr("Copied %n node(s)", nullptr, static_cast<int>(nodes.size())));
+    say(tr("Copied %1").arg(countText(static_cast<int64_t>(nodes.size()), tr("node"), tr("nodes"))));
 }
 
 void GraphScene::cutSelection() {
@@ -218,7 +218,8 @@ void GraphScene::cutSelection() {
     if (nodes.empty()) return;
     copySelection();
     auto* cmd = new RemoveNodesCommand(m_model, nodes);
-    cmd->setText(tr("Cut %n node(s)", nullptr, static_cast<int>(nodes.size())));
+    cmd->setText(
+        tr("Cut %1").arg(countText(static_cast<int64_t>(nodes.size()), tr("node"), tr("nodes"))));
     (void)m_model->push(cmd);
 }
 
@@ -245,7 +246,10 @@ void GraphScene::paste() {
         say(tr("The clipboard holds a damaged Strata fragment"));
         return;
     }
-    pasteFragment(j, tr("Paste"));
+    const int64_t count = j.contains("nodes") && j["nodes"].is_array()
+                              ? static_cast<int64_t>(j["nodes"].size())
+                              : 0;
+    pasteFragment(j, tr("Paste %1").arg(countText(count, tr("node"), tr("nodes"))));
 }
 
 void GraphScene::duplicateSelection() {
@@ -253,7 +257,9 @@ void GraphScene::duplicateSelection() {
     if (nodes.empty()) return;
     int keep = m_pasteCount;
     m_pasteCount = 0;
-    pasteFragment(copyFragment(*m_model, nodes), tr("Duplicate"));
+    pasteFragment(copyFragment(*m_model, nodes),
+                  tr("Duplicate %1").arg(countText(static_cast<int64_t>(nodes.size()), tr("node"),
+                                                   tr("nodes"))));
     m_pasteCount = keep;
 }
 
@@ -321,7 +327,19 @@ void GraphScene::mouseMoveEvent(QGraphicsSceneMouseEvent* e) {
     if (m_wire) {
         QPointF from = m_wireFrom->anchor();
         QPointF to = e->scenePos();
-        if (PortItem* target = portAt(to, m_wireFrom)) to = target->anchor();
+        PortItem* target = portAt(to, m_wireFrom);
+        if (target) to = target->anchor();
+        if (target != m_wireHover) {
+            // Over a port that would refuse the wire, say why before the button is released.
+            m_wireHover = target;
+            if (target && target->highlight() == PortItem::Highlight::Incompatible) {
+                say(tr("Cannot connect here: %1").arg(wireRefusal(m_wireFrom, target)));
+            } else if (target) {
+                say(tr("Release to connect"));
+            } else {
+                say(tr("Drag to a highlighted port to connect"));
+            }
+        }
         m_wire->setPath(m_wireFrom->isOutput() ? LinkItem::wirePath(from, to)
                                                : LinkItem::wirePath(to, from));
         e->accept();
@@ -361,12 +379,23 @@ void GraphScene::beginWire(PortItem* port) {
     say(tr("Drag to a highlighted port to connect"));
 }
 
+QString GraphScene::wireRefusal(PortItem* a, PortItem* b) const {
+    if (a->isOutput() == b->isOutput()) {
+        return tr("a link goes from an output port (right) to an input port (left)");
+    }
+    PortRef from = a->isOutput() ? a->ref() : b->ref();
+    PortRef to = a->isOutput() ? b->ref() : a->ref();
+    auto ok = m_model->checkConnection(from, to);
+    return ok ? QString() : QString::fromStdString(ok.message());
+}
+
 void GraphScene::endWire(QPointF scenePos) {
     PortItem* from = m_wireFrom;
     PortItem* target = portAt(scenePos, from);
     delete m_wire;
     m_wire = nullptr;
     m_wireFrom = nullptr;
+    m_wireHover = nullptr;
     for (auto& [id, item] : m_nodes) {
         for (PortItem* p : item->ports()) p->setHighlight(PortItem::Highlight::None);
     }
@@ -375,7 +404,7 @@ void GraphScene::endWire(QPointF scenePos) {
         return;
     }
     if (target->isOutput() == from->isOutput()) {
-        say(tr("Cannot connect: a link goes from an output port (right) to an input port (left)"));
+        say(tr("Cannot connect: %1").arg(wireRefusal(from, target)));
         return;
     }
     PortRef a = from->isOutput() ? from->ref() : target->ref();

@@ -66,6 +66,8 @@ private:
     PortItem* portAt(QPointF scenePos, PortItem* except = nullptr) const;
     void beginWire(PortItem* port);
     void endWire(QPointF scenePos);
+    // Why a wire between these ports would be refused ("" when it would not be).
+    QString wireRefusal(PortItem* a, PortItem* b) const;
     void pasteFragment(const nlohmann::json& fragment, const QString& text);
 
     EditorModel* m_model;
@@ -82,6 +84,7 @@ private:
     // Dragging a wire.
     PortItem* m_wireFrom = nullptr;
     QGraphicsPathItem* m_wire = nullptr;
+    PortItem* m_wireHover = nullptr;  // the port under the dragged wire's end
 
     int m_pasteCount = 0;
 };

@@ -1,0 +1,318 @@
+// The main window as a person meets it: the start page, the status bar, the unsaved-changes
+// prompt, autosave and the offer to restore after a crash, and what persists between sessions
+// (window geometry, dock layout, recent files). Dialogs are answered by clicking their buttons.
+#include <gtest/gtest.h>
+
+#include <QAbstractButton>
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimer>
+#include <functional>
+
+#include "ui/main_window.h"
+#include "ui/node_editor/commands.h"
+#include "ui/node_editor/graph_scene.h"
+#include "ui/training/dashboard.h"
+#include "ui/training/training_session.h"
+
+namespace strata::ui {
+namespace {
+
+QApplication& application() {
+    static int argc = 1;
+    static char name[] = "test_ui";
+    static char* argv[] = {name, nullptr};
+    if (auto* existing = qobject_cast<QApplication*>(QCoreApplication::instance())) {
+        return *existing;
+    }
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    QStandardPaths::setTestModeEnabled(true);
+    QApplication::setOrganizationName("StrataTest");
+    QApplication::setApplicationName("test_ui");
+    return *new QApplication(argc, argv);
+}
+
+bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
+    QElapsedTimer clock;
+    clock.start();
+    while (!done()) {
+        if (clock.elapsed() > ms) return false;
+        QTest::qWait(10);
+    }
+    return true;
+}
+
+// Clicks `button` on the next message box as soon as it is shown, and keeps its text.
+class MessageBoxAnswer {
+public:
+    explicit MessageBoxAnswer(QMessageBox::StandardButton button) {
+        QObject::connect(&m_timer, &QTimer::timeout, [this, button] {
+            auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+            if (!box) return;
+            m_text = box->text();
+            m_timer.stop();
+            box->button(button)->click();
+        });
+        m_timer.start(10);
+    }
+    const QString& text() const { return m_text; }  // empty: no box was shown
+
+private:
+    QTimer m_timer;
+    QString m_text;
+};
+
+class Studio : public ::testing::Test {
+protected:
+    // Settings and the recovery file of this process alone: ctest runs tests side by side.
+    void SetUp() override {
+        application();
+        QCoreApplication::setApplicationName(
+            QString("test_ui_studio_%1").arg(QCoreApplication::applicationPid()));
+        QSettings().clear();
+        QFile::remove(MainWindow::recoveryPath());
+    }
+    void TearDown() override {
+        QSettings settings;
+        settings.clear();
+        settings.sync();
+        QFile::remove(settings.fileName());
+        QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).removeRecursively();
+        QCoreApplication::setApplicationName("test_ui");
+    }
+
+    static std::unique_ptr<MainWindow> makeWindow(bool interactive, bool offerRecovery = false,
+                                                  bool restoreSettings = false) {
+        MainWindow::Options o;
+        o.interactive = interactive;
+        o.offerRecovery = offerRecovery;
+        o.restoreSettings = restoreSettings;
+        auto w = std::make_unique<MainWindow>(o);
+        w->resize(1300, 850);
+        w->show();
+        return w;
+    }
+
+    // input (4) -> linear, a graph with something to lose.
+    static void build(MainWindow& w) {
+        w.startDocument(Document{});
+        auto in = w.scene()->addLayer("input", {0, 0});
+        auto fc = w.scene()->addLayer("linear", {300, 0});
+        ASSERT_TRUE(in.ok() && fc.ok());
+        ASSERT_TRUE(w.model()->push(new SetParamCommand(w.model(), *in, "shape",
+                                                        std::vector<int64_t>{4})).ok());
+        ASSERT_TRUE(w.model()->push(new ConnectCommand(w.model(), {*in, "out"}, {*fc, "in"})).ok());
+    }
+
+    static QString sample(const QString& name) {
+        return QString(STRATA_SOURCE_DIR "/samples/%1/%1.strata.json").arg(name);
+    }
+};
+
+TEST_F(Studio, TheStatusBarShowsTotalsDeviceAndTrainingState) {
+    auto w = makeWindow(false);
+    ASSERT_TRUE(w->openDocument(sample("digits-cnn")).ok());
+    const GraphAnalysis& a = w->model()->analysis();
+    ASSERT_GT(a.parameters, 0);
+    const QString totals = w->totalsLabel()->text();
+    EXPECT_TRUE(totals.contains("Parameters " + compactCount(a.parameters)))
+        << totals.toStdString();
+    EXPECT_TRUE(totals.contains("FLOPs " + compactCount(a.flops))) << totals.toStdString();
+    EXPECT_TRUE(totals.contains("Activations " + byteText(a.activationBytes)))
+        << totals.toStdString();
+    EXPECT_EQ(w->stateLabel()->text(), "Ready to train");
+    EXPECT_EQ(w->trainingLabel()->text(), "Not trained");
+    EXPECT_TRUE(w->deviceLabel()->text().startsWith("Device: auto"))
+        << w->deviceLabel()->text().toStdString();
+    w->dashboard()->deviceBox()->setCurrentText("cpu");
+    EXPECT_EQ(w->deviceLabel()->text(), "Device: cpu");
+
+    // A short run: the status bar names the device it ran on and how it ended.
+    QSignalSpy finished(w->dashboard()->session(), &TrainingSession::finished);
+    ASSERT_TRUE(w->dashboard()->train(2));
+    EXPECT_TRUE(w->trainingLabel()->text().startsWith("Training on"))
+        << w->trainingLabel()->text().toStdString();
+    ASSERT_TRUE(waitUntil([&] { return finished.count() == 1; }, 60000));
+    EXPECT_TRUE(w->trainingLabel()->text().startsWith("Training "))
+        << w->trainingLabel()->text().toStdString();
+    EXPECT_NE(w->trainingLabel()->text(), "Not trained");
+    EXPECT_TRUE(w->deviceLabel()->text().contains("CPU ("))
+        << w->deviceLabel()->text().toStdString();
+
+    // An edit changes the totals at once, and the state says the document is modified.
+    const QString before = w->totalsLabel()->text();
+    const NodeId conv = w->model()->graph().nodeByName("conv1")->id;
+    ASSERT_TRUE(w->model()->push(new SetParamCommand(w->model(), conv, "out_channels",
+                                                     int64_t{32})).ok());
+    EXPECT_NE(w->totalsLabel()->text(), before);
+    EXPECT_TRUE(w->stateLabel()->text().contains("modified"));
+}
+
+TEST_F(Studio, TheStartPageOffersNewTemplatesSamplesAndRecentFiles) {
+    auto w = makeWindow(false);
+    EXPECT_TRUE(w->startPageShown());
+    for (const char* name : {"newEmpty", "template_mlp", "template_lenet5", "template_char_lstm",
+                             "template_transformer"}) {
+        EXPECT_NE(w->findChild<QPushButton*>(name), nullptr) << name;
+    }
+    QTest::mouseClick(w->findChild<QPushButton*>("newEmpty"), Qt::LeftButton);
+    EXPECT_FALSE(w->startPageShown());
+    EXPECT_TRUE(w->model()->graph().empty());
+
+    w->showStartPage();
+    auto* samples = w->findChild<QListWidget*>("samplesList");
+    ASSERT_NE(samples, nullptr);
+    auto found = samples->findItems("digits-cnn", Qt::MatchExactly);
+    ASSERT_EQ(found.size(), 1);
+    QTest::mouseClick(samples->viewport(), Qt::LeftButton, {},
+                      samples->visualItemRect(found[0]).center());
+    EXPECT_FALSE(w->startPageShown());
+    EXPECT_TRUE(w->documentPath().endsWith("digits-cnn.strata.json"));
+    EXPECT_NE(w->model()->graph().nodeByName("conv1"), nullptr);
+
+    // Opening it made it a recent file, listed on the start page.
+    w->showStartPage();
+    auto* recent = w->findChild<QListWidget*>("recentList");
+    ASSERT_NE(recent, nullptr);
+    ASSERT_GE(recent->count(), 1);
+    EXPECT_EQ(recent->item(0)->text(), "digits-cnn.strata.json");
+}
+
+TEST_F(Studio, ClosingWithUnsavedChangesAsksAndCancelKeepsTheWork) {
+    auto w = makeWindow(true);
+    build(*w);
+    ASSERT_TRUE(w->isModified());
+    {
+        MessageBoxAnswer cancel(QMessageBox::Cancel);
+        EXPECT_FALSE(w->close());
+        EXPECT_TRUE(cancel.text().contains("unsaved changes")) << cancel.text().toStdString();
+    }
+    EXPECT_TRUE(w->isVisible());
+    EXPECT_EQ(w->model()->graph().nodes().size(), 2u);
+
+    // Save writes the document before closing.
+    QTemporaryDir dir;
+    const QString path = dir.filePath("work.strata.json");
+    ASSERT_TRUE(w->saveDocument(path).ok());
+    ASSERT_TRUE(w->scene()->addLayer("relu", {600, 0}).ok());
+    {
+        MessageBoxAnswer save(QMessageBox::Save);
+        EXPECT_TRUE(w->close());
+        EXPECT_FALSE(save.text().isEmpty());
+    }
+    auto doc = readDocument(path.toStdString());
+    ASSERT_TRUE(doc.ok());
+    EXPECT_EQ(doc->graph.nodes().size(), 3u);
+
+    // Discard closes without writing; an unmodified document closes without asking.
+    auto other = makeWindow(true);
+    build(*other);
+    {
+        MessageBoxAnswer discard(QMessageBox::Discard);
+        EXPECT_TRUE(other->close());
+        EXPECT_FALSE(discard.text().isEmpty());
+    }
+    auto clean = makeWindow(true);
+    clean->startDocument(Document{});
+    MessageBoxAnswer none(QMessageBox::Cancel);
+    EXPECT_TRUE(clean->close());
+    EXPECT_TRUE(none.text().isEmpty());
+}
+
+TEST_F(Studio, AutosaveLetsTheNextSessionRestoreTheWorkAfterACrash) {
+    Graph lost;
+    std::map<std::string, NodeLayout> lostLayout;
+    {
+        auto w = makeWindow(false);
+        build(*w);
+        w->autosave();
+        ASSERT_TRUE(QFile::exists(MainWindow::recoveryPath()));
+        lost = w->model()->graph();
+        lostLayout = w->model()->document().layout;
+        // Destroyed without being closed, as by a crash.
+    }
+    auto w = makeWindow(true, /*offerRecovery=*/true);
+    MessageBoxAnswer yes(QMessageBox::Yes);
+    ASSERT_TRUE(waitUntil([&] { return !w->model()->graph().empty(); }));
+    EXPECT_TRUE(yes.text().contains("Restore")) << yes.text().toStdString();
+    EXPECT_TRUE(w->model()->graph() == lost);
+    EXPECT_EQ(w->model()->document().layout, lostLayout);
+    EXPECT_FALSE(w->startPageShown());
+    // Restored work is unsaved work.
+    EXPECT_TRUE(w->isModified());
+    EXPECT_TRUE(w->isWindowModified());
+
+    // Once saved there is nothing to recover, and the next session does not ask.
+    QTemporaryDir dir;
+    ASSERT_TRUE(w->saveDocument(dir.filePath("restored.strata.json")).ok());
+    EXPECT_FALSE(QFile::exists(MainWindow::recoveryPath()));
+    w->autosave();
+    EXPECT_FALSE(QFile::exists(MainWindow::recoveryPath()));
+}
+
+TEST_F(Studio, DecliningTheRestoreForgetsTheRecoveryFile) {
+    {
+        auto w = makeWindow(false);
+        build(*w);
+        w->autosave();
+    }
+    ASSERT_TRUE(QFile::exists(MainWindow::recoveryPath()));
+    auto w = makeWindow(true, /*offerRecovery=*/true);
+    MessageBoxAnswer no(QMessageBox::No);
+    ASSERT_TRUE(waitUntil([&] { return !no.text().isEmpty(); }));
+    EXPECT_FALSE(QFile::exists(MainWindow::recoveryPath()));
+    EXPECT_TRUE(w->model()->graph().empty());
+    EXPECT_TRUE(w->startPageShown());
+}
+
+TEST_F(Studio, WindowGeometryDockLayoutAndRecentFilesPersist) {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("kept.strata.json");
+    {
+        auto w = makeWindow(false, false, /*restoreSettings=*/true);
+        w->resize(1111, 777);
+        w->findChild<QDockWidget*>("problemsDock")->hide();
+        build(*w);
+        ASSERT_TRUE(w->saveDocument(path).ok());
+        ASSERT_TRUE(w->close());
+    }
+    // The restored size is what the constructor set (makeWindow would resize it).
+    auto fresh = std::make_unique<MainWindow>(MainWindow::Options{false, false, true});
+    EXPECT_EQ(fresh->size(), QSize(1111, 777));
+    fresh->show();
+    EXPECT_TRUE(fresh->findChild<QDockWidget*>("problemsDock")->isHidden());
+    EXPECT_FALSE(fresh->findChild<QDockWidget*>("inspectorDock")->isHidden());
+
+    auto* recent = fresh->findChild<QListWidget*>("recentList");
+    ASSERT_EQ(recent->count(), 1);
+    EXPECT_EQ(recent->item(0)->text(), "kept.strata.json");
+    QMenu* file = fresh->menuBar()->actions().at(0)->menu();
+    QMenu* recentMenu = nullptr;
+    for (QAction* a : file->actions()) {
+        if (a->menu() && a->text() == "Open &Recent") recentMenu = a->menu();
+    }
+    ASSERT_NE(recentMenu, nullptr);
+    ASSERT_EQ(recentMenu->actions().size(), 1);
+    recentMenu->actions().at(0)->trigger();
+    EXPECT_EQ(fresh->documentPath(), QFileInfo(path).absoluteFilePath());
+    EXPECT_EQ(fresh->model()->graph().nodes().size(), 2u);
+}
+
+}  // namespace
+}  // namespace strata::ui
