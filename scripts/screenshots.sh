@@ -25,7 +25,7 @@ export STRATA_DEVICE=cpu
 shoot() {  # out sample [VAR=value ...]
     local out=$1 sample=$2
     shift 2
-    env STRATA_SCREENSHOT="$out" STRATA_SCREENSHOT_SIZE=1600x1000 "$@" \
+    env STRATA_SCREENSHOT="$out" STRATA_SCREENSHOT_SIZE=1600x1200 "$@" \
         xvfb-run -a -s "-screen 0 1920x1200x24" \
         "$strata" "samples/$sample/$sample.strata.json"
     echo "wrote $out"

@@ -195,7 +195,17 @@ void AttentionView::rebuild() {
         m_plot->clearPlottables();
         m_plot->plotLayout()->clear();
         m_plot->setBackground(palette().color(QPalette::Base));
-        const int columns = int(std::ceil(std::sqrt(double(heads.size()))));
+        // As many columns as make the maps largest (closest to square) in the space there is.
+        int columns = 1;
+        double best = 0;
+        for (int c = 1; c <= int(heads.size()); ++c) {
+            const int r = int((heads.size() + size_t(c) - 1) / size_t(c));
+            const double side = std::min(m_plot->width() / double(c), m_plot->height() / double(r));
+            if (side > best) {
+                best = side;
+                columns = c;
+            }
+        }
         for (size_t i = 0; i < heads.size(); ++i) {
             auto* rect = new QCPAxisRect(m_plot);
             m_plot->plotLayout()->addElement(int(i) / columns, int(i) % columns, rect);
