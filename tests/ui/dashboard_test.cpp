@@ -36,33 +36,17 @@
 #include "ui/training/dashboard.h"
 #include "ui/training/loss_plot.h"
 #include "ui/training/training_session.h"
+#include "ui_test_app.h"
 
 namespace strata::ui {
 namespace {
-
-QApplication& application() {
-    static int argc = 1;
-    static char name[] = "test_ui";
-    static char* argv[] = {name, nullptr};
-    if (auto* existing = qobject_cast<QApplication*>(QCoreApplication::instance())) {
-        return *existing;
-    }
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    QStandardPaths::setTestModeEnabled(true);
-    QApplication::setOrganizationName("StrataTest");
-    QApplication::setApplicationName("test_ui");
-    return *new QApplication(argc, argv);
-}
 
 class Training : public ::testing::Test {
 protected:
     void SetUp() override {
         application();
         applyStudioStyle();
-        MainWindow::Options o;
-        o.interactive = false;
-        o.offerRecovery = false;
-        o.restoreSettings = false;
+        MainWindow::Options o = testWindowOptions();
         window = std::make_unique<MainWindow>(o);
         window->resize(1400, 900);
         window->show();

@@ -20,32 +20,16 @@
 #include "ui/data/dataset_panel.h"
 #include "ui/main_window.h"
 #include "ui/node_editor/editor_model.h"
+#include "ui_test_app.h"
 
 namespace strata::ui {
 namespace {
-
-QApplication& application() {
-    static int argc = 1;
-    static char name[] = "test_ui";
-    static char* argv[] = {name, nullptr};
-    if (auto* existing = qobject_cast<QApplication*>(QCoreApplication::instance())) {
-        return *existing;
-    }
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    QStandardPaths::setTestModeEnabled(true);
-    QApplication::setOrganizationName("StrataTest");
-    QApplication::setApplicationName("test_ui");
-    return *new QApplication(argc, argv);
-}
 
 class DataPanel : public ::testing::Test {
 protected:
     void SetUp() override {
         application();
-        MainWindow::Options o;
-        o.interactive = false;
-        o.offerRecovery = false;
-        o.restoreSettings = false;
+        MainWindow::Options o = testWindowOptions();
         window = std::make_unique<MainWindow>(o);
         window->show();
         // digits-cnn without its dataset section.

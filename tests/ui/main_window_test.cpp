@@ -30,23 +30,10 @@
 #include "ui/node_editor/graph_scene.h"
 #include "ui/training/dashboard.h"
 #include "ui/training/training_session.h"
+#include "ui_test_app.h"
 
 namespace strata::ui {
 namespace {
-
-QApplication& application() {
-    static int argc = 1;
-    static char name[] = "test_ui";
-    static char* argv[] = {name, nullptr};
-    if (auto* existing = qobject_cast<QApplication*>(QCoreApplication::instance())) {
-        return *existing;
-    }
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    QStandardPaths::setTestModeEnabled(true);
-    QApplication::setOrganizationName("StrataTest");
-    QApplication::setApplicationName("test_ui");
-    return *new QApplication(argc, argv);
-}
 
 bool waitUntil(const std::function<bool()>& done, int ms = 5000) {
     QElapsedTimer clock;

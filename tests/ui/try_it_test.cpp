@@ -24,23 +24,10 @@
 #include "ui/training/training_session.h"
 #include "ui/try_it/trained_model_tracker.h"
 #include "ui/try_it/try_it_panel.h"
+#include "ui_test_app.h"
 
 namespace strata::ui {
 namespace {
-
-QApplication& application() {
-    static int argc = 1;
-    static char name[] = "test_ui";
-    static char* argv[] = {name, nullptr};
-    if (auto* existing = qobject_cast<QApplication*>(QCoreApplication::instance())) {
-        return *existing;
-    }
-    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
-    QStandardPaths::setTestModeEnabled(true);
-    QApplication::setOrganizationName("StrataTest");
-    QApplication::setApplicationName("test_ui");
-    return *new QApplication(argc, argv);
-}
 
 // The model's class for one validation sample, computed without the panel or the Predictor: a
 // forward-only program on the CPU backend, argmax of the classifier's logits.
@@ -74,10 +61,7 @@ class TryIt : public ::testing::Test {
 protected:
     void SetUp() override {
         application();
-        MainWindow::Options o;
-        o.interactive = false;
-        o.offerRecovery = false;
-        o.restoreSettings = false;
+        MainWindow::Options o = testWindowOptions();
         window = std::make_unique<MainWindow>(o);
         window->resize(1400, 900);
         window->show();
