@@ -271,7 +271,7 @@ def workloads_section(a, runs, failures, partial):
         out += ["Strata on Vulkan holds the dataset in device memory and gathers each step's rows "
                 "there (one gather dispatch per input field, inside the timed step and counted "
                 "in its dispatches); its peak counts the arenas, the kernels' scratch buffer and "
-                "the 16 MiB staging ring, not the resident dataset.", ""]
+                "the 1 MiB staging ring, not the resident dataset.", ""]
     out.append(END)
     return out
 
