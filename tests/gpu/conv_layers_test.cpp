@@ -45,7 +45,7 @@ TEST_F(LayerKernelTest, Conv2dMatchesCpu) {
              {Shape({1, 3, 9, 7}), 5, 5, 2, 2, 1, 1, false, 1},
              {Shape({1, 3, 9, 7}), 5, 5, 1, 0, 1, 1, true, 3},
          }) {
-        expectMatchesCpu(convLayer(k));
+        EXPECT_GT(expectMatchesCpu(convLayer(k)), 0u);
     }
 }
 
@@ -58,9 +58,9 @@ TEST_F(LayerKernelTest, Conv2dMatchesCpuInChunks) {
         ~Limit() { d.setMaxBindingBytesForTesting(std::numeric_limits<uint64_t>::max()); }
     } restore{dev()};
     dev().setMaxBindingBytesForTesting(16 << 10);
-    expectMatchesCpu(convLayer({Shape({1, 3, 7, 9}), 5, 3, 1, 1, 1, 1, true, 5}));
+    EXPECT_GT(expectMatchesCpu(convLayer({Shape({1, 3, 7, 9}), 5, 3, 1, 1, 1, 1, true, 5})), 0u);
     dev().setMaxBindingBytesForTesting(8 << 10);
-    expectMatchesCpu(convLayer({Shape({1, 4, 7, 9}), 6, 3, 2, 1, 1, 2, false, 5}));
+    EXPECT_GT(expectMatchesCpu(convLayer({Shape({1, 4, 7, 9}), 6, 3, 2, 1, 1, 2, false, 5})), 0u);
 }
 
 struct PoolCase {
@@ -71,12 +71,12 @@ struct PoolCase {
 class PoolTest : public LayerKernelTest {
 protected:
     void expectPool(const std::string& type, const PoolCase& k) {
-        expectMatchesCpu({.type = type,
+        EXPECT_GT(expectMatchesCpu({.type = type,
                           .params = {{"kernel_size", k.kernel},
                                      {"stride", k.stride},
                                      {"padding", k.padding}},
                           .inputs = {{k.in, DType::Float32}},
-                          .batch = k.batch});
+                          .batch = k.batch}), 0u);
     }
     const std::vector<PoolCase> m_cases = {
         // in                k  s  p  batch
@@ -100,9 +100,9 @@ TEST_F(PoolTest, AvgPool2dMatchesCpu) {
 TEST_F(LayerKernelTest, GlobalAvgPool2dMatchesCpu) {
     for (const auto& [shape, batch] : std::vector<std::pair<Shape, int64_t>>{
              {Shape({1, 3, 7, 9}), 1}, {Shape({1, 5, 1, 1}), 3}, {Shape({1, 4, 13, 11}), 3}}) {
-        expectMatchesCpu({.type = "global_avg_pool2d",
+        EXPECT_GT(expectMatchesCpu({.type = "global_avg_pool2d",
                           .inputs = {{shape, DType::Float32}},
-                          .batch = batch});
+                          .batch = batch}), 0u);
     }
 }
 

@@ -17,7 +17,8 @@ std::vector<float> nans(int64_t n) {
 }
 
 void expectClose(const std::vector<float>& gpu, const std::vector<float>& cpu, double tol,
-                 const std::string& what) {
+                 const std::string& what, size_t& compared) {
+    ++compared;
     ASSERT_EQ(gpu.size(), cpu.size()) << what;
     double worst = 0;
     size_t at = 0;
@@ -43,7 +44,13 @@ std::string describe(const LayerCase& c) {
     return s;
 }
 
-void LayerKernelTest::expectMatchesCpu(const LayerCase& c) {
+size_t LayerKernelTest::expectMatchesCpu(const LayerCase& c) {
+    size_t compared = 0;
+    compare(c, compared);
+    return compared;
+}
+
+void LayerKernelTest::compare(const LayerCase& c, size_t& compared) {
     SCOPED_TRACE(describe(c));
     const GpuLayerKernels* kernels = findGpuKernels(c.type);
     ASSERT_NE(kernels, nullptr) << c.type << " has no Vulkan kernels";
@@ -124,11 +131,11 @@ void LayerKernelTest::expectMatchesCpu(const LayerCase& c) {
     }
     for (size_t k = 0; k < cpuOutputs.size(); ++k) {
         expectClose(download(f.outputs[k].range), cpuOutputs[k].data, c.tol,
-                    "output " + std::to_string(k));
+                    "output " + std::to_string(k), compared);
     }
     for (size_t k = 0; k < cpuWeightsAfter.size(); ++k) {
         expectClose(download(f.weights[k].range), cpuWeightsAfter[k].data, c.tol,
-                    "weight '" + run.info.weights[k].name + "' after forward");
+                    "weight '" + run.info.weights[k].name + "' after forward", compared);
     }
     if (!c.checkBackward || !kernels->backward) return;
 
@@ -173,14 +180,14 @@ void LayerKernelTest::expectMatchesCpu(const LayerCase& c) {
         std::vector<float> want = startIn[i];
         for (size_t j = 0; j < want.size(); ++j) want[j] += cpuGrads.inputs[i].data[j];
         expectClose(download(b.gradInputs[i].range), want, c.tol,
-                    "gradient of input " + std::to_string(i));
+                    "gradient of input " + std::to_string(i), compared);
     }
     for (size_t k = 0; k < b.gradWeights.size(); ++k) {
         if (!b.gradWeights[k].present()) continue;
         std::vector<float> want = startW[k];
         for (size_t j = 0; j < want.size(); ++j) want[j] += cpuGrads.weights[k].data[j];
         expectClose(download(b.gradWeights[k].range), want, c.tol,
-                    "gradient of weight '" + run.info.weights[k].name + "'");
+                    "gradient of weight '" + run.info.weights[k].name + "'", compared);
     }
 }
 

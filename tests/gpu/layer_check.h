@@ -29,8 +29,12 @@ std::string describe(const LayerCase& c);  // "conv2d stride=2 (2,3,7,7)" for tr
 class LayerKernelTest : public GpuTest {
 protected:
     // Records forward (and backward) with the layer's Vulkan kernels and expects agreement with
-    // the CPU kernels within c.tol.
-    void expectMatchesCpu(const LayerCase& c);
+    // the CPU kernels within c.tol. Returns how many tensors were compared (outputs, updated
+    // buffers, gradients), so a case that silently compares nothing fails at its call.
+    size_t expectMatchesCpu(const LayerCase& c);
+
+private:
+    void compare(const LayerCase& c, size_t& compared);
 };
 
 }  // namespace strata::gpu::test

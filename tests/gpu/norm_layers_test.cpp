@@ -23,11 +23,11 @@ TEST_F(LayerKernelTest, BatchNormMatchesCpu) {
     };
     for (const auto& c : cases) {
         for (bool training : {true, false}) {
-            expectMatchesCpu({.type = "batch_norm",
+            EXPECT_GT(expectMatchesCpu({.type = "batch_norm",
                               .params = c.params,
                               .inputs = {{c.shape, DType::Float32}},
                               .batch = c.batch,
-                              .training = training});
+                              .training = training}), 0u);
         }
     }
 }
