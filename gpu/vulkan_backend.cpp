@@ -226,9 +226,10 @@ bool VulkanBackend::setProfiling(bool on) {
 }
 
 int64_t VulkanBackend::deviceBytes() const {
-    uint64_t bytes = kStagingBytes;
-    for (const auto* b : {&m_params, &m_grads, &m_state, &m_activations, &m_step, &m_scratch,
-                          &m_mirror[0], &m_mirror[1]}) {
+    // Device-local buffers only: the staging ring, the step values and the parameters' host
+    // copies are host-visible memory, which a GPU keeps in host RAM.
+    uint64_t bytes = 0;
+    for (const auto* b : {&m_params, &m_grads, &m_state, &m_activations, &m_scratch}) {
         if (*b) bytes += (*b)->size();
     }
     return int64_t(bytes);
