@@ -1,0 +1,189 @@
+// "The largest binding the device allows": every layer family with Vulkan kernels, run with the
+// device's binding limit lowered to 64 KiB (kLimit) on tensors of a few hundred KiB, so each one
+// is split across several bindings exactly as a large batch is split on a device whose
+// maxStorageBufferRange it exceeds. Outputs, updated buffers and every gradient are compared
+// with the CPU kernels (layer_check.h).
+#include "layer_check.h"
+
+namespace strata::gpu::test {
+namespace {
+
+constexpr uint64_t kLimit = 64 << 10;  // 16384 floats per binding
+constexpr int64_t kFloatsPerBinding = kLimit / 4;
+
+TensorType f32(std::vector<int64_t> dims) { return {Shape(std::move(dims)), DType::Float32}; }
+TensorType i32(std::vector<int64_t> dims) { return {Shape(std::move(dims)), DType::Int32}; }
+
+// Elements of one batched input: the case is only meaningful when it exceeds a binding.
+int64_t batchedNumel(const LayerCase& c, size_t input) {
+    return c.inputs[input].shape.numel() * c.batch;
+}
+
+class BindingLimitTest : public LayerKernelTest {
+protected:
+    // Runs c under kLimit; `big` names the tensor that must exceed one binding (checked, so a
+    // case that stops splitting after a size change fails instead of passing vacuously).
+    void expectSplitMatchesCpu(LayerCase c, int64_t bigFloats) {
+        EXPECT_GT(bigFloats, kFloatsPerBinding) << describe(c) << " fits one binding";
+        c.maxBindingBytes = kLimit;
+        EXPECT_GT(expectMatchesCpu(c), 0u);
+    }
+    // For kernels that bind a whole tensor at once: they must refuse with the sentence that
+    // names the tensor and the remedy, never record a binding past the limit. What records
+    // before the refusal (a forward, when only the backward refuses) is still compared.
+    void expectRefusal(LayerCase c, int64_t bigFloats) {
+        c.refuses = "more than the device binds at once";
+        expectSplitMatchesCpu(std::move(c), bigFloats);
+    }
+};
+
+TEST_F(BindingLimitTest, DenseLayersSplitAcrossBindings) {
+    // (300, 120) input, weight [100, 120]: 36000 and 12000 floats.
+    expectRefusal({.type = "linear", .params = {{"out_features", int64_t(100)}},
+                           .inputs = {f32({1, 120})}, .batch = 300},
+                          300 * 120);
+    const LayerCase flat{.type = "flatten", .inputs = {f32({1, 3, 20, 20})}, .batch = 40};
+    expectSplitMatchesCpu(flat, batchedNumel(flat, 0));
+    const LayerCase reshape{.type = "reshape", .params = {{"shape", std::vector<int64_t>{40, 30}}},
+                            .inputs = {f32({1, 1200})}, .batch = 40};
+    expectSplitMatchesCpu(reshape, batchedNumel(reshape, 0));
+    for (bool training : {true, false}) {
+        const LayerCase drop{.type = "dropout", .params = {{"p", 0.3}},
+                             .inputs = {f32({1, 1000})}, .batch = 40, .training = training,
+                             .tol = 1e-6};
+        expectSplitMatchesCpu(drop, batchedNumel(drop, 0));
+    }
+}
+
+TEST_F(BindingLimitTest, AddSplitsAcrossBindingsWithBroadcasting) {
+    // (3, 40, 25, 30) from (3, 40, 1, 30) + (3, 1, 25, 30): 90000 output floats, each input
+    // broadcast along a different axis; gradients fold over several output blocks.
+    expectSplitMatchesCpu({.type = "add", .inputs = {f32({1, 40, 1, 30}), f32({1, 1, 25, 30})},
+                           .batch = 3},
+                          3 * 40 * 25 * 30);
+    // Three inputs, two of full size: (4, 64, 90) + (4, 64, 90) + (4, 1, 90).
+    const LayerCase three{.type = "add", .params = {{"inputs", int64_t(3)}},
+                          .inputs = {f32({1, 64, 90}), f32({1, 64, 90}), f32({1, 1, 90})},
+                          .batch = 4};
+    expectSplitMatchesCpu(three, batchedNumel(three, 0));
+    // A trailing block longer than a binding: (2, 20000) + (2, 1) splits inside a row.
+    expectSplitMatchesCpu({.type = "add", .inputs = {f32({1, 20000}), f32({1, 1})}, .batch = 2},
+                          40000);
+}
+
+TEST_F(BindingLimitTest, ConcatSplitsAcrossBindings) {
+    // Along axis 1: rows of 150 * 60 floats, several rows per binding.
+    const LayerCase rows{.type = "concat", .params = {{"axis", int64_t(1)}},
+                         .inputs = {f32({1, 100, 60}), f32({1, 50, 60})}, .batch = 4};
+    expectSplitMatchesCpu(rows, 4 * 150 * 60);
+    // Along the last axis with rows of 21000 floats: one row spans two bindings.
+    const LayerCase wide{.type = "concat", .params = {{"inputs", int64_t(3)}},
+                         .inputs = {f32({1, 12000}), f32({1, 5000}), f32({1, 4000})},
+                         .batch = 3};
+    expectSplitMatchesCpu(wide, 3 * 21000);
+}
+
+TEST_F(BindingLimitTest, ActivationsSplitAcrossBindings) {
+    for (const auto& [type, params] : std::vector<std::pair<std::string, Params>>{
+             {"relu", {}},
+             {"leaky_relu", {{"negative_slope", 0.2}}},
+             {"gelu", {}},
+             {"gelu", {{"approximate", std::string("tanh")}}},
+             {"sigmoid", {}},
+             {"tanh", {}}}) {
+        const LayerCase c{.type = type, .params = params, .inputs = {f32({1, 1000})},
+                          .batch = 60};
+        expectSplitMatchesCpu(c, batchedNumel(c, 0));
+    }
+    for (const auto& [shape, dim] : std::vector<std::pair<std::vector<int64_t>, int64_t>>{
+             {{1, 50, 40}, -1}, {{1, 50, 40}, 1}}) {
+        const LayerCase c{.type = "softmax", .params = {{"dim", dim}}, .inputs = {f32(shape)},
+                          .batch = 30};
+        expectRefusal(c, batchedNumel(c, 0));
+    }
+}
+
+TEST_F(BindingLimitTest, LossesSplitAcrossBindings) {
+    const LayerCase ce{.type = "cross_entropy", .params = {{"label_smoothing", 0.1}},
+                       .inputs = {f32({1, 100}), i32({1})}, .batch = 300, .intRange = 100};
+    expectRefusal(ce, batchedNumel(ce, 0));
+    const LayerCase seq{.type = "cross_entropy", .params = {{"ignore_index", int64_t(3)}},
+                        .inputs = {f32({1, 20, 50}), i32({1, 20})}, .batch = 30, .intRange = 50};
+    expectRefusal(seq, batchedNumel(seq, 0));
+    for (const char* type : {"mse", "bce_with_logits"}) {
+        const LayerCase c{.type = type, .inputs = {f32({1, 500}), f32({1, 500})}, .batch = 80};
+        expectRefusal(c, batchedNumel(c, 0));
+    }
+}
+
+TEST_F(BindingLimitTest, ConvAndPoolingSplitAcrossBindings) {
+    const LayerCase conv{.type = "conv2d",
+                         .params = {{"out_channels", int64_t(16)}, {"kernel_size", int64_t(3)},
+                                    {"padding", int64_t(1)}},
+                         .inputs = {f32({1, 4, 20, 20})}, .batch = 12};
+    expectSplitMatchesCpu(conv, batchedNumel(conv, 0));
+    for (const char* type : {"max_pool2d", "avg_pool2d"}) {
+        const LayerCase c{.type = type,
+                          .params = {{"kernel_size", int64_t(3)}, {"stride", int64_t(2)},
+                                     {"padding", int64_t(1)}},
+                          .inputs = {f32({1, 8, 32, 32})}, .batch = 8};
+        expectSplitMatchesCpu(c, batchedNumel(c, 0));
+    }
+    const LayerCase gap{.type = "global_avg_pool2d", .inputs = {f32({1, 8, 32, 32})}, .batch = 8};
+    expectSplitMatchesCpu(gap, batchedNumel(gap, 0));
+}
+
+TEST_F(BindingLimitTest, NormsSplitAcrossBindings) {
+    for (bool training : {true, false}) {
+        // Chunks of whole samples (N, C) and (N, C, L); of channel planes of one sample (a
+        // sample is 25600 floats); of one plane's values (a plane is 22500 floats).
+        for (const auto& [shape, batch] : std::vector<std::pair<std::vector<int64_t>, int64_t>>{
+                 {{1, 300}, 100}, {{1, 16, 500}, 6}, {{1, 4, 80, 80}, 3}, {{1, 2, 150, 150}, 2}}) {
+            const LayerCase c{.type = "batch_norm", .inputs = {f32(shape)}, .batch = batch,
+                              .training = training};
+            expectSplitMatchesCpu(c, batchedNumel(c, 0));
+        }
+    }
+    const LayerCase ln{.type = "layer_norm", .inputs = {f32({1, 60, 200})}, .batch = 6};
+    expectRefusal(ln, batchedNumel(ln, 0));
+}
+
+TEST_F(BindingLimitTest, EmbeddingSplitsAcrossBindings) {
+    // weight [300, 40]: 12000 floats; output (6, 100, 40): 24000.
+    expectRefusal({.type = "embedding",
+                           .params = {{"num_embeddings", int64_t(300)},
+                                      {"embedding_dim", int64_t(40)}},
+                           .inputs = {i32({1, 100})}, .batch = 6, .intRange = 300},
+                          6 * 100 * 40);
+}
+
+TEST_F(BindingLimitTest, RecurrentLayersSplitAcrossBindings) {
+    // hidden 48 on (12, 20, 32), bidirectional: the sequence output (12, 20, 96) is 23040
+    // floats; every weight fits one binding.
+    for (const char* type : {"rnn", "lstm", "gru"}) {
+        expectRefusal({.type = type,
+                               .params = {{"hidden_size", int64_t(48)}, {"bidirectional", true}},
+                               .inputs = {f32({1, 20, 32})}, .batch = 12, .tol = 2e-4},
+                              12 * 20 * 96);
+    }
+}
+
+TEST_F(BindingLimitTest, AttentionLayersSplitAcrossBindings) {
+    const LayerCase pe{.type = "positional_encoding",
+                       .params = {{"kind", std::string("learned")}, {"dropout", 0.2}},
+                       .inputs = {f32({1, 200, 64})}, .batch = 4};
+    expectRefusal(pe, batchedNumel(pe, 0));
+    // Attention probabilities (4, 4, 64, 64): 65536 floats.
+    expectRefusal({.type = "multi_head_attention",
+                           .params = {{"num_heads", int64_t(4)}, {"causal", true}},
+                           .inputs = {f32({1, 64, 64})}, .batch = 4, .tol = 2e-4},
+                          4 * 4 * 64 * 64);
+    expectRefusal({.type = "transformer_encoder_layer",
+                           .params = {{"d_model", int64_t(64)}, {"nhead", int64_t(4)},
+                                      {"dim_feedforward", int64_t(128)}, {"dropout", 0.0}},
+                           .inputs = {f32({1, 48, 64})}, .batch = 4, .tol = 2e-4},
+                          4 * 48 * 128);
+}
+
+}  // namespace
+}  // namespace strata::gpu::test
