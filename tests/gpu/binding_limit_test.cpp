@@ -150,7 +150,7 @@ TEST_F(BindingLimitTest, NormsSplitAcrossBindings) {
 
 TEST_F(BindingLimitTest, EmbeddingSplitsAcrossBindings) {
     // weight [300, 40]: 12000 floats; output (6, 100, 40): 24000.
-    expectRefusal({.type = "embedding",
+    expectSplitMatchesCpu({.type = "embedding",
                            .params = {{"num_embeddings", int64_t(300)},
                                       {"embedding_dim", int64_t(40)}},
                            .inputs = {i32({1, 100})}, .batch = 6, .intRange = 300},
