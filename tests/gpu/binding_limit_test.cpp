@@ -3,6 +3,10 @@
 // is split across several bindings exactly as a large batch is split on a device whose
 // maxStorageBufferRange it exceeds. Outputs, updated buffers and every gradient are compared
 // with the CPU kernels (layer_check.h).
+#include <functional>
+
+#include "gpu/ops/batch_norm.h"
+#include "gpu/ops/broadcast.h"
 #include "layer_check.h"
 
 namespace strata::gpu::test {
@@ -183,6 +187,83 @@ TEST_F(BindingLimitTest, AttentionLayersSplitAcrossBindings) {
                                       {"dim_feedforward", int64_t(128)}, {"dropout", 0.0}},
                            .inputs = {f32({1, 48, 64})}, .batch = 4, .tol = 2e-4},
                           4 * 48 * 128);
+}
+
+// Kernels that bind one row, slice or weight whole refuse, naming the tensor and the binding
+// limit, when that one piece is larger than a binding: no binding past the device's limit is
+// ever recorded.
+TEST_F(BindingLimitTest, PiecesThatCannotSplitAreRefusedWithASentence) {
+    // An embedding table of 20000 floats is bound whole by the gather and its gradient.
+    expectRefusal({.type = "embedding",
+                   .params = {{"num_embeddings", int64_t(500)}, {"embedding_dim", int64_t(40)}},
+                   .inputs = {i32({1, 10})}, .batch = 2, .intRange = 500},
+                  500 * 40);
+    // One row of 20000 classes, one layer-norm row and one softmax row of 20000 values.
+    LayerCase ce{.type = "cross_entropy", .inputs = {f32({1, 20000}), i32({1})}, .batch = 2,
+                 .intRange = 20000};
+    ce.refuses = "one row of 20000 class scores is more than the device binds at once";
+    ce.maxBindingBytes = kLimit;
+    EXPECT_EQ(expectMatchesCpu(ce), 1u);
+    LayerCase ln{.type = "layer_norm", .inputs = {f32({1, 20000})}, .batch = 2};
+    ln.refuses = "one row of 20000 values is more than the device binds at once";
+    ln.maxBindingBytes = kLimit;
+    EXPECT_EQ(expectMatchesCpu(ln), 1u);
+    LayerCase sm{.type = "softmax", .inputs = {f32({1, 20000})}, .batch = 2};
+    sm.refuses = "one slice of 20000 values is more than the device binds at once";
+    sm.maxBindingBytes = kLimit;
+    EXPECT_EQ(expectMatchesCpu(sm), 1u);
+}
+
+// Splitting costs dispatches only where a tensor exceeds a binding: under the device's own limit
+// add, concat and batch_norm record one dispatch per direction, as before splitting existed.
+TEST_F(GpuTest, TensorsThatFitOneBindingKeepOneDispatchPerDirection) {
+    const Shape ys({3, 40, 25, 30}), as({3, 40, 1, 30}), bs({3, 1, 25, 30});  // 90000 floats
+    const GpuTensor a{upload(randomFloats(size_t(as.numel()), 1)), as};
+    const GpuTensor b{upload(randomFloats(size_t(bs.numel()), 2)), bs};
+    const GpuTensor y{zeros(uint64_t(ys.numel())), ys};
+    const GpuTensor da{zeros(uint64_t(as.numel())), as}, db{zeros(uint64_t(bs.numel())), bs};
+    const Shape cs({3, 80, 25, 30});
+    const GpuTensor c{zeros(uint64_t(cs.numel())), cs};
+    const ops::BatchNormDims bn{3, 40, 750};
+    const BufferRange stats = zeros(6 * 40);
+    auto channels = [&](int k) { return stats.floatsAt(40ull * k, 40); };
+    auto record = [&](const std::function<Result<void>(Recorder&)>& ops) -> size_t {
+        auto rec = recorder();
+        auto r = ops(*rec);
+        EXPECT_TRUE(r.ok()) << r.message();
+        return rec->commandCount();
+    };
+    const std::vector<std::pair<const char*, std::function<Result<void>(Recorder&)>>> kernels = {
+        {"add forward", [&](Recorder& r) { return ops::recordAddFwd(r, {a, b}, y, "add"); }},
+        {"add backward", [&](Recorder& r) { return ops::recordAddBwd(r, y, {da, db}, "add"); }},
+        {"concat forward",
+         [&](Recorder& r) { return ops::recordConcatFwd(r, 1, {y, y}, c, "concat"); }},
+        {"concat backward",
+         [&](Recorder& r) {
+             return ops::recordConcatBwd(r, 1, c, {ys, ys}, {y, GpuTensor{}}, "concat");
+         }},
+        {"batch_norm forward",
+         [&](Recorder& r) {
+             return ops::recordBatchNormFwd(
+                 r, {.dims = bn, .x = y.range, .y = y.range, .gamma = channels(0),
+                     .beta = channels(1), .runningMean = channels(2), .runningVar = channels(3),
+                     .mean = channels(4), .invstd = channels(5)});
+         }},
+        {"batch_norm backward",
+         [&](Recorder& r) {
+             return ops::recordBatchNormBwd(
+                 r, {.dims = bn, .x = y.range, .dy = y.range, .gamma = channels(0),
+                     .mean = channels(4), .invstd = channels(5), .dx = c.range.floatsAt(0, 90000),
+                     .dgamma = channels(1), .dbeta = channels(2),
+                     .sums = c.range.floatsAt(100000, 80)});
+         }},
+    };
+    for (const auto& [what, kernel] : kernels) {
+        EXPECT_EQ(record(kernel), 1u) << what << " with the device's own binding limit";
+        dev().setMaxBindingBytesForTesting(kLimit);
+        EXPECT_GT(record(kernel), 1u) << what << " with 64 KiB bindings";
+        dev().setMaxBindingBytesForTesting(~0ull);
+    }
 }
 
 }  // namespace
