@@ -176,15 +176,17 @@ TEST_F(BindingLimitTest, AttentionLayersSplitAcrossBindings) {
     const LayerCase pe{.type = "positional_encoding",
                        .params = {{"kind", std::string("learned")}, {"dropout", 0.2}},
                        .inputs = {f32({1, 200, 64})}, .batch = 4};
-    expectRefusal(pe, batchedNumel(pe, 0));
-    // Attention probabilities (4, 4, 64, 64): 65536 floats.
-    expectRefusal({.type = "multi_head_attention",
-                           .params = {{"num_heads", int64_t(4)}, {"causal", true}},
+    expectSplitMatchesCpu(pe, batchedNumel(pe, 0));
+    // Attention probabilities (4, 4, 64, 64): 65536 floats. Dropout everywhere: each part's
+    // masks must be the whole tensor's, as on the CPU.
+    expectSplitMatchesCpu({.type = "multi_head_attention",
+                           .params = {{"num_heads", int64_t(4)}, {"causal", true},
+                                      {"dropout", 0.2}},
                            .inputs = {f32({1, 64, 64})}, .batch = 4, .tol = 2e-4},
                           4 * 4 * 64 * 64);
-    expectRefusal({.type = "transformer_encoder_layer",
+    expectSplitMatchesCpu({.type = "transformer_encoder_layer",
                            .params = {{"d_model", int64_t(64)}, {"nhead", int64_t(4)},
-                                      {"dim_feedforward", int64_t(128)}, {"dropout", 0.0}},
+                                      {"dim_feedforward", int64_t(128)}, {"dropout", 0.1}},
                            .inputs = {f32({1, 48, 64})}, .batch = 4, .tol = 2e-4},
                           4 * 48 * 128);
 }
