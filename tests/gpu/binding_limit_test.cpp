@@ -18,15 +18,16 @@ constexpr int64_t kFloatsPerBinding = kLimit / 4;
 TensorType f32(std::vector<int64_t> dims) { return {Shape(std::move(dims)), DType::Float32}; }
 TensorType i32(std::vector<int64_t> dims) { return {Shape(std::move(dims)), DType::Int32}; }
 
-// Elements of one batched input: the case is only meaningful when it exceeds a binding.
+// Elements of one batched input.
 int64_t batchedNumel(const LayerCase& c, size_t input) {
     return c.inputs[input].shape.numel() * c.batch;
 }
 
 class BindingLimitTest : public LayerKernelTest {
 protected:
-    // Runs c under kLimit; `big` names the tensor that must exceed one binding (checked, so a
-    // case that stops splitting after a size change fails instead of passing vacuously).
+    // Runs c under kLimit. bigFloats: the size of the case's largest tensor, which must exceed
+    // one binding (checked, so a case that stops splitting after a size change fails instead
+    // of passing vacuously).
     void expectSplitMatchesCpu(LayerCase c, int64_t bigFloats) {
         EXPECT_GT(bigFloats, kFloatsPerBinding) << describe(c) << " fits one binding";
         c.maxBindingBytes = kLimit;
@@ -161,14 +162,16 @@ TEST_F(BindingLimitTest, EmbeddingSplitsAcrossBindings) {
                           6 * 100 * 40);
 }
 
-TEST_F(BindingLimitTest, RecurrentLayersSplitAcrossBindings) {
+// The recurrent kernels (gpu/ops/recurrent.cpp) bind whole sequences and gate buffers: they do
+// not split yet, and must refuse with the sentence instead.
+TEST_F(BindingLimitTest, RecurrentLayersRefuseSequencesLargerThanABinding) {
     // hidden 48 on (12, 20, 32), bidirectional: the sequence output (12, 20, 96) is 23040
     // floats; every weight fits one binding.
     for (const char* type : {"rnn", "lstm", "gru"}) {
         expectRefusal({.type = type,
-                               .params = {{"hidden_size", int64_t(48)}, {"bidirectional", true}},
-                               .inputs = {f32({1, 20, 32})}, .batch = 12, .tol = 2e-4},
-                              12 * 20 * 96);
+                       .params = {{"hidden_size", int64_t(48)}, {"bidirectional", true}},
+                       .inputs = {f32({1, 20, 32})}, .batch = 12, .tol = 2e-4},
+                      12 * 20 * 96);
     }
 }
 
@@ -195,7 +198,17 @@ TEST_F(BindingLimitTest, AttentionLayersSplitAcrossBindings) {
 // limit, when that one piece is larger than a binding: no binding past the device's limit is
 // ever recorded.
 TEST_F(BindingLimitTest, PiecesThatCannotSplitAreRefusedWithASentence) {
-    // An embedding table of 20000 floats is bound whole by the gather and its gradient.
+    // A weight of 20000 floats: linear's products and conv2d's bind one whole, and so do the
+    // embedding gather and its gradient; one sample's im2col columns (3 * 9 * 30 * 30 floats)
+    // are conv2d's smallest part.
+    expectRefusal({.type = "linear", .params = {{"out_features", int64_t(100)}},
+                   .inputs = {f32({1, 200})}, .batch = 2},
+                  100 * 200);
+    expectRefusal({.type = "conv2d",
+                   .params = {{"out_channels", int64_t(4)}, {"kernel_size", int64_t(3)},
+                              {"padding", int64_t(1)}},
+                   .inputs = {f32({1, 3, 30, 30})}, .batch = 2},
+                  3 * 9 * 30 * 30);
     expectRefusal({.type = "embedding",
                    .params = {{"num_embeddings", int64_t(500)}, {"embedding_dim", int64_t(40)}},
                    .inputs = {i32({1, 10})}, .batch = 2, .intRange = 500},
