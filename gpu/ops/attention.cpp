@@ -111,7 +111,8 @@ Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
     const uint64_t rowFloats = uint64_t(l) * stride, headFloats = uint64_t(l) * h * dh;
     std::vector<BufferRange> all{rows.floatsAt(0, n * rowFloats)};
     for (const auto& hr : heads) all.push_back(hr.floatsAt(0, per));
-    auto perPart = itemsPerPart(rec.device(), n, std::max(rowFloats, headFloats), all, "head_split");
+    auto perPart =
+        itemsPerPart(rec.device(), n, std::max(rowFloats, headFloats), all, "head_split");
     if (!perPart) return perPart.error();
     // Parts of the samples when the tensors are larger than one binding.
     for (uint32_t n0 = 0; n0 < n; n0 += *perPart) {
@@ -145,7 +146,8 @@ Result<void> recordHeadMerge(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
     const uint64_t rowFloats = uint64_t(l) * stride, headFloats = uint64_t(l) * h * dh;
     std::vector<BufferRange> all{rows.floatsAt(0, n * rowFloats)};
     for (const auto& hr : heads) all.push_back(hr.floatsAt(0, per));
-    auto perPart = itemsPerPart(rec.device(), n, std::max(rowFloats, headFloats), all, "head_merge");
+    auto perPart =
+        itemsPerPart(rec.device(), n, std::max(rowFloats, headFloats), all, "head_merge");
     if (!perPart) return perPart.error();
     for (uint32_t n0 = 0; n0 < n; n0 += *perPart) {
         const uint32_t nc = std::min(*perPart, n - n0);
@@ -278,8 +280,8 @@ Result<void> recordPositionalFwd(Recorder& rec, uint32_t n, uint32_t t, uint32_t
     const uint64_t count = uint64_t(n) * t * d;
     if (count == 0) return {};
     const uint64_t sample = uint64_t(t) * d;
-    auto perPart = itemsPerPart(rec.device(), n, sample,
-                                {x.floatsAt(0, count), y.floatsAt(0, count)}, "positional encoding");
+    const std::vector<BufferRange> whole{x.floatsAt(0, count), y.floatsAt(0, count)};
+    auto perPart = itemsPerPart(rec.device(), n, sample, whole, "positional encoding");
     if (!perPart) return perPart.error();
     // Parts of the batch when the sequences are larger than one binding.
     for (uint32_t n0 = 0; n0 < n; n0 += *perPart) {

@@ -379,8 +379,8 @@ Result<void> recordAddBwd(Recorder& rec, const GpuTensor& dy, const std::vector<
             }
             uint64_t dyCount = 1;
             for (uint32_t d : c.local.dims) dyCount *= d;
-            auto s = bindSlots(dev, parts, Access::ReadWrite, dy.range.floatsAt(c.outFirst, dyCount),
-                               Access::Read, label);
+            const BufferRange grad = dy.range.floatsAt(c.outFirst, dyCount);
+            auto s = bindSlots(dev, parts, Access::ReadWrite, grad, Access::Read, label);
             if (!s) return s.error();
             BroadcastAddPush p = addPush(c.local);
             p.offY = s->offY;

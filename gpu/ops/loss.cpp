@@ -67,7 +67,9 @@ Result<uint32_t> rowsPerPart(const Device& dev, const CrossEntropyArgs& a) {
 std::vector<uint64_t> pairLossPieces(const Device& dev, uint64_t n) {
     const uint64_t limit = std::max<uint64_t>(chunkFloats(dev) / 64 * 64, 64);
     std::vector<uint64_t> pieces;
-    for (uint64_t first = 0; first < n; first += limit) pieces.push_back(std::min(limit, n - first));
+    for (uint64_t first = 0; first < n; first += limit) {
+        pieces.push_back(std::min(limit, n - first));
+    }
     return pieces;
 }
 

@@ -35,7 +35,8 @@ void main() {
             const float v = j < valid ? probs[b + j] * inv : 0.0;
             probs[b + j] = v;
             if (p.dropOn != 0u) {
-                dropped[p.offD + r * p.s + j] = strataDropout(siteSeed, (p.firstRow + r) * p.s + j, p.p, v);
+                const uint drawn = (p.firstRow + r) * p.s + j;  // the whole tensor's index
+                dropped[p.offD + r * p.s + j] = strataDropout(siteSeed, drawn, p.p, v);
             }
         }
     }
