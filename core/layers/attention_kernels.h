@@ -19,10 +19,24 @@ struct Dropout {
 
     static Dropout make(bool training, double p, uint64_t nodeSeed, uint32_t site);
     // x[i] *= mask[i] / (1 - p) for i in [0, n); a no-op when disabled.
-    void apply(float* x, int64_t n) const;
+    void apply(float* x, int64_t n) const { applyAt(x, n, 0); }
+    // The same for a piece of a larger tensor: x[i] is element offset + i of the whole.
+    void applyAt(float* x, int64_t n, int64_t offset) const;
 };
 
 uint64_t siteSeed(uint64_t seed, uint32_t site);
+
+// ---- per-thread scratch ----
+
+// Work buffers of the calling thread that persist across calls: a step runs the same kernels at
+// the same sizes every time, so after the first step no buffer is allocated (nor page-faulted)
+// inside a step. Each slot has one user at a time: a kernel that calls another must not share
+// its slots. The contents are undefined on return.
+enum class Scratch : int {
+    MhaDContext, MhaDQkv, MhaDKv, MhaHead, MhaHeadDrop, NormPartials, NormRow, BlockA, BlockB, BlockC,
+    FfnOut, FfnAct, Positional, Count
+};
+float* scratch(Scratch slot, int64_t floats);
 
 // ---- layer normalisation over rows of length d (PyTorch nn.LayerNorm over the last dim) ----
 
@@ -46,9 +60,9 @@ void softmaxRowsBwd(const float* probs, float* dprobs, int64_t blocks, int64_t t
 // y (rows, out) = x (rows, in) w^T (in, out) + b
 void linearRowsFwd(const float* x, int64_t rows, int64_t in, int64_t out, const float* w,
                    const float* b, float* y);
-// dx += dy w; dw += dy^T x; db += colsum(dy)  (each may be null)
+// dx += dy w (dx = dy w when overwriteDx); dw += dy^T x; db += colsum(dy)  (each may be null)
 void linearRowsBwd(const float* x, const float* dy, int64_t rows, int64_t in, int64_t out,
-                   const float* w, float* dx, float* dw, float* db);
+                   const float* w, float* dx, float* dw, float* db, bool overwriteDx = false);
 
 // ---- multi-head attention core (PyTorch nn.MultiheadAttention, batch_first) ----
 
@@ -75,12 +89,14 @@ struct MhaGrads {
     float* outB = nullptr;
 };
 
-// What forward saves for backward; every pointer is required.
+// What forward saves for backward; every pointer is required. The projections keep the rows
+// of nn.Linear (head h is columns [h*Dh, (h+1)*Dh)): the per-head products read them in place
+// through their leading dimension, so no head is ever copied out.
 struct MhaSaved {
     float* attention = nullptr;  // (N, H, T, S) softmax probabilities before dropout
-    float* q = nullptr;          // (N, H, T, Dh) projected queries, per head
-    float* k = nullptr;          // (N, H, S, Dh)
-    float* v = nullptr;          // (N, H, S, Dh)
+    float* q = nullptr;          // (N, T, E) projected queries
+    float* k = nullptr;          // (N, S, E)
+    float* v = nullptr;          // (N, S, E)
     float* context = nullptr;    // (N, T, E) heads merged, before out_proj
 };
 
