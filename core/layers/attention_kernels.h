@@ -48,13 +48,6 @@ void layerNormRowsBwd(const float* x, const float* dy, int64_t rows, int64_t d,
                       const float* gamma, const float* mean, const float* rstd, float* dx,
                       float* dgamma, float* dbeta);
 
-// ---- softmax over the rows of `blocks` score matrices (t, s) ----
-
-// In place. causal: column j > row i is masked out (probability exactly 0).
-void softmaxRowsFwd(float* scores, int64_t blocks, int64_t t, int64_t s, bool causal);
-// dprobs becomes dscores in place: dS = P * (dP - rowsum(dP * P)).
-void softmaxRowsBwd(const float* probs, float* dprobs, int64_t blocks, int64_t t, int64_t s);
-
 // ---- nn.Linear over rows ----
 
 // y (rows, out) = x (rows, in) w^T (in, out) + b
