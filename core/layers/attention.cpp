@@ -1,6 +1,7 @@
 // layer_norm, positional_encoding, multi_head_attention, transformer_encoder_layer.
 // The transformer block is composed from the same kernels as the single layers
 // (core/layers/attention_kernels.h), and its weights are nn.TransformerEncoderLayer's state_dict.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -374,8 +375,9 @@ void addInto(float* y, const float* x, int64_t count) {
     });
 }
 
-// ffn_out (rows, E) = linear2(drop(act(linear1(ffn_in)))), saving pre- and post-activation.
-void blockFfnFwd(const BlockConfig& k, const OpContext& c, float* ffnOut) {
+// ffn_out (rows, E) = residual + drop2(linear2(drop(act(linear1(ffn_in))))), saving pre- and
+// post-activation.
+void blockFfnFwd(const BlockConfig& k, const OpContext& c, const float* residual, float* ffnOut) {
     const int64_t rows = k.n * k.t;
     attn::linearRowsFwd(c.aux[kFfnIn].data, rows, k.e, k.f, c.weights[kLinear1W].data,
                         c.weights[kLinear1B].data, c.aux[kFfnPre].data);
@@ -389,9 +391,15 @@ void blockFfnFwd(const BlockConfig& k, const OpContext& c, float* ffnOut) {
         }
     });
     k.hidden.apply(act, rows * k.f);
+    if (!k.drop2.enabled) {  // the residual rides in linear2's product
+        attn::linearRowsFwd(act, rows, k.f, k.e, c.weights[kLinear2W].data,
+                            c.weights[kLinear2B].data, ffnOut, residual);
+        return;
+    }
     attn::linearRowsFwd(act, rows, k.f, k.e, c.weights[kLinear2W].data,
                         c.weights[kLinear2B].data, ffnOut);
     k.drop2.apply(ffnOut, rows * k.e);
+    addInto(ffnOut, residual, rows * k.e);
 }
 
 // dffnIn (rows, E) += (or = when overwrite) the gradient through the feed-forward branch of
@@ -410,17 +418,37 @@ void blockFfnBwd(const BlockConfig& k, const OpContext& c, const float* dffnOut,
     attn::linearRowsBwd(c.aux[kFfnAct].data, dout, rows, k.f, k.e, c.weights[kLinear2W].data,
                         da, c.gradWeights[kLinear2W].data, c.gradWeights[kLinear2B].data, true);
     k.hidden.apply(da, rows * k.f);
+    // The activation's derivative, and linear1's bias gradient (the column sums of the result)
+    // in the same pass while the rows are in cache. Chunks of a fixed number of rows sum into
+    // their own partials, added in chunk order: the same sum on any thread count.
     const float* pre = c.aux[kFfnPre].data;  // (rows, F)
-    cpu::parallelFor(rows, 16, [&](int64_t r0, int64_t r1) {
-        if (k.gelu) {
-            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) da[i] *= activationGrad(pre[i], true);
-        } else {
-            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) da[i] = pre[i] > 0 ? da[i] : 0.0f;
+    const int64_t chunkRows = 32, chunks = (rows + chunkRows - 1) / chunkRows;
+    float* db = c.gradWeights[kLinear1B].data;  // (F) or null
+    float* partials = db ? attn::scratch(attn::Scratch::FfnBias, chunks * k.f) : nullptr;
+    cpu::parallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
+        for (int64_t ch = c0; ch < c1; ++ch) {
+            const int64_t i0 = ch * chunkRows * k.f;
+            const int64_t i1 = std::min(rows, (ch + 1) * chunkRows) * k.f;
+            if (k.gelu) {
+                for (int64_t i = i0; i < i1; ++i) da[i] *= activationGrad(pre[i], true);
+            } else {
+                for (int64_t i = i0; i < i1; ++i) da[i] = pre[i] > 0 ? da[i] : 0.0f;
+            }
+            if (!partials) continue;
+            float* part = partials + ch * k.f;  // (F)
+            std::fill(part, part + k.f, 0.0f);
+            for (int64_t i = i0; i < i1; i += k.f) {
+                for (int64_t j = 0; j < k.f; ++j) part[j] += da[i + j];
+            }
         }
     });
+    if (db) {
+        for (int64_t ch = 0; ch < chunks; ++ch) {
+            for (int64_t j = 0; j < k.f; ++j) db[j] += partials[ch * k.f + j];
+        }
+    }
     attn::linearRowsBwd(c.aux[kFfnIn].data, da, rows, k.e, k.f, c.weights[kLinear1W].data,
-                        dffnIn, c.gradWeights[kLinear1W].data, c.gradWeights[kLinear1B].data,
-                        overwrite);
+                        dffnIn, c.gradWeights[kLinear1W].data, nullptr, overwrite);
 }
 
 void transformer_encoder_layer_fwd(const OpContext& c) {
@@ -441,22 +469,24 @@ void transformer_encoder_layer_fwd(const OpContext& c) {
                                c.aux[kNorm1Rstd].data);
         attnIn = a;
     }
-    attn::mhaFwd(sh, attnIn, nullptr, mw, k.causal, k.attn, saved, r1);
-    k.drop1.apply(r1, count);
-    addInto(r1, x, count);
+    if (!k.drop1.enabled) {  // the residual rides in out_proj's product
+        attn::mhaFwd(sh, attnIn, nullptr, mw, k.causal, k.attn, saved, r1, x);
+    } else {
+        attn::mhaFwd(sh, attnIn, nullptr, mw, k.causal, k.attn, saved, r1);
+        k.drop1.apply(r1, count);
+        addInto(r1, x, count);
+    }
     // Both modes normalise r1 before the feed-forward branch, with norm2 in pre-norm.
     const size_t g = k.normFirst ? kNorm2W : kNorm1W;
     attn::layerNormRowsFwd(r1, rows, k.e, k.eps, c.weights[g].data, c.weights[g + 1].data, ffnIn,
                            c.aux[k.normFirst ? kNorm2Mean : kNorm1Mean].data,
                            c.aux[k.normFirst ? kNorm2Rstd : kNorm1Rstd].data);
     if (k.normFirst) {
-        blockFfnFwd(k, c, out);
-        addInto(out, r1, count);
+        blockFfnFwd(k, c, r1, out);
         return;
     }
     float* r2 = c.aux[kModeInput].data;  // (N, T, E)
-    blockFfnFwd(k, c, r2);
-    addInto(r2, ffnIn, count);
+    blockFfnFwd(k, c, ffnIn, r2);
     attn::layerNormRowsFwd(r2, rows, k.e, k.eps, c.weights[kNorm2W].data,
                            c.weights[kNorm2B].data, out, c.aux[kNorm2Mean].data,
                            c.aux[kNorm2Rstd].data);

@@ -96,52 +96,55 @@ float rowMax(const float* x, int64_t n) {
     return m;
 }
 
-// e^v to about 2 float ulps for 8 values at once (std::exp is a call per element and GCC does
-// not vectorise a scalar version of this: the clamps count as control flow). Cephes' expf:
-// v = n ln2 + r with |r| <= ln2 / 2, a degree-7 polynomial for e^r, and 2^n put into the
-// exponent bits. Inputs below -87 give about 1e-38 instead of a denormal; softmax arguments are
-// <= 0, so that only rounds a vanishing weight.
-// The vectors never cross a call boundary (always inlined), so GCC's note that passing them
-// would need AVX does not apply.
-#pragma GCC diagnostic ignored "-Wpsabi"
-using Float8 = float __attribute__((vector_size(32)));
-using Int8 = int32_t __attribute__((vector_size(32)));
+// e^v to about 2 float ulps for 4 values at once (std::exp is a call per element and GCC does
+// not vectorise a scalar version of this: the clamps count as control flow). 16-byte vectors,
+// because every x86-64 (SSE2) and ARM (NEON) has them: wider ones are split into scalar
+// comparisons without AVX. Cephes' expf: v = n ln2 + r with |r| <= ln2 / 2, a degree-7
+// polynomial for e^r, and 2^n put into the exponent bits. Inputs below -87 give about 1e-38
+// instead of a denormal; softmax arguments are <= 0, so that only rounds a vanishing weight.
+using Float4 = float __attribute__((vector_size(16)));
+using Int4 = int32_t __attribute__((vector_size(16)));
+constexpr int64_t kVec = 4;
 
-[[gnu::always_inline]] inline Float8 expApprox(Float8 v) {
-    const Float8 lo = Float8{} - 87.0f, hi = Float8{} + 88.0f;
-    v = v > lo ? v : lo;
-    v = v < hi ? v : hi;
+[[gnu::always_inline]] inline Float4 expApprox(Float4 v) {
+    // Clamped to [-87, 88] by bitwise selects, which need no NaN rules.
+    const Float4 lo = Float4{} - 87.0f, hi = Float4{} + 88.0f;
+    const Int4 below = v < lo, above = v > hi;
+    Int4 bits = std::bit_cast<Int4>(v);
+    bits = (bits & ~below) | (std::bit_cast<Int4>(lo) & below);
+    bits = (bits & ~above) | (std::bit_cast<Int4>(hi) & above);
+    v = std::bit_cast<Float4>(bits);
     constexpr float kMagic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-    const Float8 shifted = v * 1.44269504088896341f + kMagic;
-    const Float8 n = shifted - kMagic;
-    const Int8 ni = std::bit_cast<Int8>(shifted) - std::bit_cast<int32_t>(kMagic);
-    const Float8 r = (v - n * 0.693359375f) - n * -2.12194440e-4f;
-    Float8 p = Float8{} + 1.9875691500e-4f;
+    const Float4 shifted = v * 1.44269504088896341f + kMagic;
+    const Float4 n = shifted - kMagic;
+    const Int4 ni = std::bit_cast<Int4>(shifted) - std::bit_cast<int32_t>(kMagic);
+    const Float4 r = (v - n * 0.693359375f) - n * -2.12194440e-4f;
+    Float4 p = Float4{} + 1.9875691500e-4f;
     p = p * r + 1.3981999507e-3f;
     p = p * r + 8.3334519073e-3f;
     p = p * r + 4.1665795894e-2f;
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    const Int8 bits = (ni + 127) << 23;
-    return p * std::bit_cast<Float8>(bits);
+    const Int4 scale = (ni + 127) << 23;  // 2^n
+    return p * std::bit_cast<Float4>(scale);
 }
 
 // One softmax row in place over its first `valid` entries; the rest become exactly 0. The row's
-// s entries must all be finite: the exponentials run in whole vectors of 8 wherever the row has
+// s entries must all be finite: the exponentials run in whole vectors wherever the row has
 // room for them, past `valid` too (those are overwritten with 0 after), which keeps the tail of
 // a causal row off a slow partial copy.
 void softmaxRow(float* row, int64_t valid, int64_t s) {
     const float mx = rowMax(row, valid);
     int64_t j = 0;
-    for (; j < valid && j + 8 <= s; j += 8) {
-        Float8 v;
+    for (; j < valid && j + kVec <= s; j += kVec) {
+        Float4 v;
         std::memcpy(&v, row + j, sizeof v);
         v = expApprox(v - mx);
         std::memcpy(row + j, &v, sizeof v);
     }
     if (j < valid) {  // a row shorter than a whole vector: through a padded copy
-        Float8 v{};
+        Float4 v{};
         std::memcpy(&v, row + j, sizeof(float) * (valid - j));
         v = expApprox(v - mx);
         std::memcpy(row + j, &v, sizeof(float) * (valid - j));
@@ -270,14 +273,24 @@ void layerNormRowsBwd(const float* x, const float* dy, int64_t rows, int64_t d,
 // ---- linear ----
 
 void linearRowsFwd(const float* x, int64_t rows, int64_t in, int64_t out, const float* w,
-                   const float* b, float* y) {
-    if (b) {
-        // The bias first, then the product adds onto it: one pass over y fewer.
+                   const float* b, float* y, const float* residual) {
+    if (b || residual) {
+        // The bias and residual first, then the product adds onto them: one pass over y fewer.
         cpu::parallelFor(rows, rowGrain(out), [&](int64_t r0, int64_t r1) {
-            for (int64_t r = r0; r < r1; ++r) std::copy(b, b + out, y + r * out);
+            for (int64_t r = r0; r < r1; ++r) {
+                float* yr = y + r * out;
+                if (!residual) {
+                    std::copy(b, b + out, yr);
+                } else if (!b) {
+                    std::copy(residual + r * out, residual + (r + 1) * out, yr);
+                } else {
+                    const float* rr = residual + r * out;
+                    for (int64_t o = 0; o < out; ++o) yr[o] = rr[o] + b[o];
+                }
+            }
         });
     }
-    cpu::gemm(false, true, rows, out, in, 1.0f, x, w, b ? 1.0f : 0.0f, y);
+    cpu::gemm(false, true, rows, out, in, 1.0f, x, w, b || residual ? 1.0f : 0.0f, y);
 }
 
 void linearRowsBwd(const float* x, const float* dy, int64_t rows, int64_t in, int64_t out,
@@ -299,7 +312,8 @@ void linearRowsBwd(const float* x, const float* dy, int64_t rows, int64_t in, in
 // bits.
 
 void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
-            bool causal, const Dropout& drop, const MhaSaved& saved, float* out) {
+            bool causal, const Dropout& drop, const MhaSaved& saved, float* out,
+            const float* residual) {
     const int64_t N = sh.n, T = sh.t, S = sh.s, E = sh.e, H = sh.h, Dh = sh.headDim();
     const float* kvSource = memory ? memory : x;  // (N, S, E)
     // The rows q, k and v of in_proj_weight project into three separate tensors.
@@ -331,7 +345,7 @@ void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
                     saved.context + b * T * E + hd * Dh, E);
         }
     });
-    linearRowsFwd(saved.context, N * T, E, E, w.outW, w.outB, out);
+    linearRowsFwd(saved.context, N * T, E, E, w.outW, w.outB, out, residual);
 }
 
 void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
@@ -356,6 +370,9 @@ void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
     }
     float* dv = dk + E;
     const float scale = 1.0f / std::sqrt(static_cast<float>(Dh));
+    // in_proj's bias gradient: each task sums its own columns of dq, dk, dv over its sample's
+    // rows while they are in cache, into (N, 3E) partials added in sample order afterwards.
+    float* biasParts = g.inB ? scratch(Scratch::MhaBias, N * 3 * E) : nullptr;
     cpu::parallelFor(N * H, 1, [&](int64_t i0, int64_t i1) {
         float* dp = scratch(Scratch::MhaHead, T * S);  // (T, S)
         for (int64_t bh = i0; bh < i1; ++bh) {
@@ -383,15 +400,29 @@ void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
                     dq + b * T * ldq + hd * Dh, ldq);
             sgemmLd(true, false, S, Dh, T, scale, dp, S, q, E, 0.0f,
                     dk + b * S * ldkv + hd * Dh, ldkv);
+            if (!biasParts) continue;
+            float* part = biasParts + b * 3 * E + hd * Dh;  // (3, E) of this sample, head hd
+            for (int which = 0; which < 3; ++which) {
+                float* sum = part + which * E;  // (Dh)
+                std::fill(sum, sum + Dh, 0.0f);
+            }
+            addColumnSums(dq + b * T * ldq + hd * Dh, T, Dh, ldq, part);
+            addColumnSums(dk + b * S * ldkv + hd * Dh, S, Dh, ldkv, part + E);
+            addColumnSums(dv + b * S * ldkv + hd * Dh, S, Dh, ldkv, part + 2 * E);
         }
     });
+    if (biasParts) {
+        for (int64_t b = 0; b < N; ++b) {
+            for (int64_t j = 0; j < 3 * E; ++j) g.inB[j] += biasParts[b * 3 * E + j];
+        }
+    }
 
     if (!memory) {
-        linearRowsBwd(x, dq, N * T, E, 3 * E, w.inW, dx, g.inW, g.inB);
+        linearRowsBwd(x, dq, N * T, E, 3 * E, w.inW, dx, g.inW, nullptr);
     } else {
-        linearRowsBwd(x, dq, N * T, E, E, w.inW, dx, g.inW, g.inB);
+        linearRowsBwd(x, dq, N * T, E, E, w.inW, dx, g.inW, nullptr);
         linearRowsBwd(memory, dk, N * S, E, 2 * E, w.inW + E * E, dmemory,
-                      g.inW ? g.inW + E * E : nullptr, g.inB ? g.inB + E : nullptr);
+                      g.inW ? g.inW + E * E : nullptr, nullptr);
     }
 }
 

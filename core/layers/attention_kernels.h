@@ -33,8 +33,8 @@ uint64_t siteSeed(uint64_t seed, uint32_t site);
 // inside a step. Each slot has one user at a time: a kernel that calls another must not share
 // its slots. The contents are undefined on return.
 enum class Scratch : int {
-    MhaDContext, MhaDQkv, MhaDKv, MhaHead, MhaHeadDrop, NormPartials, NormRow, BlockA, BlockB, BlockC,
-    FfnOut, FfnAct, Positional, Count
+    MhaDContext, MhaDQkv, MhaDKv, MhaBias, MhaHead, MhaHeadDrop, NormPartials, NormRow, BlockA, BlockB, BlockC,
+    FfnOut, FfnAct, FfnBias, Positional, Count
 };
 float* scratch(Scratch slot, int64_t floats);
 
@@ -50,9 +50,9 @@ void layerNormRowsBwd(const float* x, const float* dy, int64_t rows, int64_t d,
 
 // ---- nn.Linear over rows ----
 
-// y (rows, out) = x (rows, in) w^T (in, out) + b
+// y (rows, out) = x (rows, in) w^T (in, out) + b [+ residual (rows, out)]; b may be null.
 void linearRowsFwd(const float* x, int64_t rows, int64_t in, int64_t out, const float* w,
-                   const float* b, float* y);
+                   const float* b, float* y, const float* residual = nullptr);
 // dx += dy w (dx = dy w when overwriteDx); dw += dy^T x; db += colsum(dy)  (each may be null)
 void linearRowsBwd(const float* x, const float* dy, int64_t rows, int64_t in, int64_t out,
                    const float* w, float* dx, float* dw, float* db, bool overwriteDx = false);
@@ -94,9 +94,11 @@ struct MhaSaved {
 };
 
 // x: (N, T, E) query source; memory: (N, S, E) key/value source or null for self-attention.
-// out: (N, T, E).
+// out: (N, T, E), plus residual (N, T, E) when that is not null (a residual connection added
+// for free: out_proj's product accumulates onto it).
 void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
-            bool causal, const Dropout& drop, const MhaSaved& saved, float* out);
+            bool causal, const Dropout& drop, const MhaSaved& saved, float* out,
+            const float* residual = nullptr);
 // dx (N, T, E) and dmemory (N, S, E) accumulate and may be null. For self-attention every path
 // (q, k and v) flows into dx.
 void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
