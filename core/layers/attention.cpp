@@ -537,8 +537,8 @@ void transformer_encoder_layer_bwd(const OpContext& c) {
         return;
     }
     float* da = attn::scratch(attn::Scratch::BlockC, count);  // (N, T, E) gradient of norm1(x)
-    std::fill(da, da + count, 0.0f);
-    attn::mhaBwd(sh, c.aux[kModeInput].data, nullptr, mw, k.attn, saved, dr1, da, nullptr, mg);
+    attn::mhaBwd(sh, c.aux[kModeInput].data, nullptr, mw, k.attn, saved, dr1, da, nullptr, mg,
+                 true);
     attn::layerNormRowsBwd(x, da, rows, k.e, c.weights[kNorm1W].data, c.aux[kNorm1Mean].data,
                            c.aux[kNorm1Rstd].data, dx, grad(kNorm1W), grad(kNorm1B));
 }

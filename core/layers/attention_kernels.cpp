@@ -350,7 +350,7 @@ void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
 
 void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
             const Dropout& drop, const MhaSaved& saved, const float* dout, float* dx,
-            float* dmemory, const MhaGrads& g) {
+            float* dmemory, const MhaGrads& g, bool overwriteDx) {
     const int64_t N = sh.n, T = sh.t, S = sh.s, E = sh.e, H = sh.h, Dh = sh.headDim();
     float* dcontext = scratch(Scratch::MhaDContext, N * T * E);  // (N, T, E)
     linearRowsBwd(saved.context, dout, N * T, E, E, w.outW, dcontext, g.outW, g.outB, true);
@@ -418,9 +418,9 @@ void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
     }
 
     if (!memory) {
-        linearRowsBwd(x, dq, N * T, E, 3 * E, w.inW, dx, g.inW, nullptr);
+        linearRowsBwd(x, dq, N * T, E, 3 * E, w.inW, dx, g.inW, nullptr, overwriteDx);
     } else {
-        linearRowsBwd(x, dq, N * T, E, E, w.inW, dx, g.inW, nullptr);
+        linearRowsBwd(x, dq, N * T, E, E, w.inW, dx, g.inW, nullptr, overwriteDx);
         linearRowsBwd(memory, dk, N * S, E, 2 * E, w.inW + E * E, dmemory,
                       g.inW ? g.inW + E * E : nullptr, nullptr);
     }

@@ -99,10 +99,10 @@ struct MhaSaved {
 void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
             bool causal, const Dropout& drop, const MhaSaved& saved, float* out,
             const float* residual = nullptr);
-// dx (N, T, E) and dmemory (N, S, E) accumulate and may be null. For self-attention every path
-// (q, k and v) flows into dx.
+// dx (N, T, E) and dmemory (N, S, E) accumulate (dx is overwritten when overwriteDx) and may
+// be null. For self-attention every path (q, k and v) flows into dx.
 void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
             const Dropout& drop, const MhaSaved& saved, const float* dout, float* dx,
-            float* dmemory, const MhaGrads& g);
+            float* dmemory, const MhaGrads& g, bool overwriteDx = false);
 
 }  // namespace strata::attn
