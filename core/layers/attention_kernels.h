@@ -32,9 +32,13 @@ uint64_t siteSeed(uint64_t seed, uint32_t site);
 // the same sizes every time, so after the first step no buffer is allocated (nor page-faulted)
 // inside a step. Each slot has one user at a time: a kernel that calls another must not share
 // its slots. The contents are undefined on return.
+// Slots used inside a parallelFor (MhaHead, MhaHeadDrop, NormRow) are per worker thread.
 enum class Scratch : int {
-    MhaDContext, MhaDQkv, MhaDKv, MhaBias, MhaHead, MhaHeadDrop, NormPartials, NormRow, BlockA, BlockB, BlockC,
-    FfnOut, FfnAct, FfnBias, Positional, Count
+    MhaDContext, MhaDQkv, MhaDKv, MhaBias, MhaHead, MhaHeadDrop,  // mhaBwd (and mhaFwd)
+    NormPartials, NormRow,                                        // layerNormRowsBwd
+    BlockA, BlockB, BlockC, FfnOut, FfnAct, FfnBias,              // transformer block backward
+    Positional,                                                   // positional_encoding
+    Count
 };
 float* scratch(Scratch slot, int64_t floats);
 
