@@ -1,6 +1,7 @@
 // layer_norm, positional_encoding, multi_head_attention, transformer_encoder_layer.
 // The transformer block is composed from the same kernels as the single layers
 // (core/layers/attention_kernels.h), and its weights are nn.TransformerEncoderLayer's state_dict.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -112,32 +113,50 @@ void positional_encoding_fwd(const OpContext& c) {
     const TensorView& y = c.outputs[0];   // (N, T, D)
     const int64_t n = x.shape[0], t = x.shape[1], d = x.shape[2];
     const bool learned = !c.weights.empty();
-    std::vector<float> pe(static_cast<size_t>(t * d));  // (T, D)
-    for (int64_t i = 0; i < t; ++i) {
-        for (int64_t j = 0; j < d; ++j) {
-            pe[i * d + j] = learned ? c.weights[0][i * d + j] : sinusoid(i, j, d);
+    const float* pe = learned ? c.weights[0].data : nullptr;  // (T, D): the table's first rows
+    if (!learned) {
+        float* table = attn::scratch(attn::Scratch::Positional, t * d);  // (T, D)
+        for (int64_t i = 0; i < t; ++i) {
+            for (int64_t j = 0; j < d; ++j) table[i * d + j] = sinusoid(i, j, d);
         }
+        pe = table;
     }
-    for (int64_t b = 0; b < n; ++b) {
-        for (int64_t k = 0; k < t * d; ++k) y[b * t * d + k] = x[b * t * d + k] + pe[k];
-    }
+    const float* xs = x.data;
+    float* ys = y.data;
+    cpu::parallelFor(n, std::max<int64_t>(1, 16384 / (t * d)), [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            for (int64_t k = 0; k < t * d; ++k) ys[b * t * d + k] = xs[b * t * d + k] + pe[k];
+        }
+    });
     Dropout::make(c.training, getFloat(c.params, "dropout"), c.seed, 0).apply(y.data, y.numel());
 }
 
 void positional_encoding_bwd(const OpContext& c) {
     const TensorView& dy = c.gradOutputs[0];  // (N, T, D)
     const int64_t n = dy.shape[0], t = dy.shape[1], d = dy.shape[2];
-    std::vector<float> g(dy.data, dy.data + dy.numel());  // (N, T, D) gradient of x + pe
-    Dropout::make(c.training, getFloat(c.params, "dropout"), c.seed, 0).apply(g.data(),
-                                                                              dy.numel());
+    const Dropout drop = Dropout::make(c.training, getFloat(c.params, "dropout"), c.seed, 0);
+    const float* g = dy.data;  // (N, T, D) gradient of x + pe
+    if (drop.enabled) {
+        float* masked = attn::scratch(attn::Scratch::Positional, dy.numel());
+        std::copy(dy.data, dy.data + dy.numel(), masked);
+        drop.apply(masked, dy.numel());
+        g = masked;
+    }
+    const int64_t per = t * d;
     if (c.gradInputs[0].data) {
-        for (int64_t k = 0; k < dy.numel(); ++k) c.gradInputs[0][k] += g[k];
+        float* dx = c.gradInputs[0].data;
+        cpu::parallelFor(n * per, 16384, [&](int64_t k0, int64_t k1) {
+            for (int64_t k = k0; k < k1; ++k) dx[k] += g[k];
+        });
     }
     if (!c.gradWeights.empty() && c.gradWeights[0].data) {
         float* dw = c.gradWeights[0].data;  // (max_len, D): only the first T rows are used
-        for (int64_t b = 0; b < n; ++b) {
-            for (int64_t k = 0; k < t * d; ++k) dw[k] += g[b * t * d + k];
-        }
+        // Column ranges per thread, each summed over the batch in order.
+        cpu::parallelFor(per, 1024, [&](int64_t k0, int64_t k1) {
+            for (int64_t b = 0; b < n; ++b) {
+                for (int64_t k = k0; k < k1; ++k) dw[k] += g[b * per + k];
+            }
+        });
     }
 }
 
@@ -155,9 +174,9 @@ std::vector<WeightSpec> mhaWeights(int64_t e, bool bias, const std::string& pref
 
 std::vector<AuxSpec> mhaAux(int64_t t, int64_t s, int64_t e, int64_t h) {
     return {{"attention", Shape::batched({h, t, s})},  // (N, H, T, S)
-            {"q", Shape::batched({h, t, e / h})},      // (N, H, T, Dh)
-            {"k", Shape::batched({h, s, e / h})},      // (N, H, S, Dh)
-            {"v", Shape::batched({h, s, e / h})},      // (N, H, S, Dh)
+            {"q", Shape::batched({t, e})},             // (N, T, E), head h in columns h*Dh..
+            {"k", Shape::batched({s, e})},             // (N, S, E)
+            {"v", Shape::batched({s, e})},             // (N, S, E)
             {"context", Shape::batched({t, e})}};      // (N, T, E)
 }
 
@@ -349,8 +368,16 @@ float activationGrad(float v, bool gelu) {
     return cdf + v * pdf;
 }
 
-// ffn_out (rows, E) = linear2(drop(act(linear1(ffn_in)))), saving pre- and post-activation.
-void blockFfnFwd(const BlockConfig& k, const OpContext& c, float* ffnOut) {
+// y[i] += x[i] over ranges of the pool's threads.
+void addInto(float* y, const float* x, int64_t count) {
+    cpu::parallelFor(count, 16384, [=](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) y[i] += x[i];
+    });
+}
+
+// ffn_out (rows, E) = residual + drop2(linear2(drop(act(linear1(ffn_in))))), saving pre- and
+// post-activation.
+void blockFfnFwd(const BlockConfig& k, const OpContext& c, const float* residual, float* ffnOut) {
     const int64_t rows = k.n * k.t;
     attn::linearRowsFwd(c.aux[kFfnIn].data, rows, k.e, k.f, c.weights[kLinear1W].data,
                         c.weights[kLinear1B].data, c.aux[kFfnPre].data);
@@ -364,33 +391,64 @@ void blockFfnFwd(const BlockConfig& k, const OpContext& c, float* ffnOut) {
         }
     });
     k.hidden.apply(act, rows * k.f);
+    if (!k.drop2.enabled) {  // the residual rides in linear2's product
+        attn::linearRowsFwd(act, rows, k.f, k.e, c.weights[kLinear2W].data,
+                            c.weights[kLinear2B].data, ffnOut, residual);
+        return;
+    }
     attn::linearRowsFwd(act, rows, k.f, k.e, c.weights[kLinear2W].data,
                         c.weights[kLinear2B].data, ffnOut);
     k.drop2.apply(ffnOut, rows * k.e);
+    addInto(ffnOut, residual, rows * k.e);
 }
 
-// dffnIn (rows, E) += the gradient through the feed-forward branch of dffnOut (rows, E).
-void blockFfnBwd(const BlockConfig& k, const OpContext& c, const float* dffnOut, float* dffnIn) {
+// dffnIn (rows, E) += (or = when overwrite) the gradient through the feed-forward branch of
+// dffnOut (rows, E).
+void blockFfnBwd(const BlockConfig& k, const OpContext& c, const float* dffnOut, float* dffnIn,
+                 bool overwrite) {
     const int64_t rows = k.n * k.t;
-    std::vector<float> dout(dffnOut, dffnOut + rows * k.e);  // (rows, E) gradient of linear2
-    k.drop2.apply(dout.data(), rows * k.e);
-    std::vector<float> dact(static_cast<size_t>(rows * k.f), 0.0f);  // (rows, F)
-    attn::linearRowsBwd(c.aux[kFfnAct].data, dout.data(), rows, k.f, k.e,
-                        c.weights[kLinear2W].data, dact.data(), c.gradWeights[kLinear2W].data,
-                        c.gradWeights[kLinear2B].data);
-    k.hidden.apply(dact.data(), rows * k.f);
+    const float* dout = dffnOut;  // (rows, E) gradient of linear2
+    if (k.drop2.enabled) {
+        float* masked = attn::scratch(attn::Scratch::FfnOut, rows * k.e);
+        std::copy(dffnOut, dffnOut + rows * k.e, masked);
+        k.drop2.apply(masked, rows * k.e);
+        dout = masked;
+    }
+    float* da = attn::scratch(attn::Scratch::FfnAct, rows * k.f);  // (rows, F)
+    attn::linearRowsBwd(c.aux[kFfnAct].data, dout, rows, k.f, k.e, c.weights[kLinear2W].data,
+                        da, c.gradWeights[kLinear2W].data, c.gradWeights[kLinear2B].data, true);
+    k.hidden.apply(da, rows * k.f);
+    // The activation's derivative, and linear1's bias gradient (the column sums of the result)
+    // in the same pass while the rows are in cache. Chunks of a fixed number of rows sum into
+    // their own partials, added in chunk order: the same sum on any thread count.
     const float* pre = c.aux[kFfnPre].data;  // (rows, F)
-    float* da = dact.data();
-    cpu::parallelFor(rows, 16, [&](int64_t r0, int64_t r1) {
-        if (k.gelu) {
-            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) da[i] *= activationGrad(pre[i], true);
-        } else {
-            for (int64_t i = r0 * k.f; i < r1 * k.f; ++i) da[i] = pre[i] > 0 ? da[i] : 0.0f;
+    const int64_t chunkRows = 32, chunks = (rows + chunkRows - 1) / chunkRows;
+    float* db = c.gradWeights[kLinear1B].data;  // (F) or null
+    float* partials = db ? attn::scratch(attn::Scratch::FfnBias, chunks * k.f) : nullptr;
+    cpu::parallelFor(chunks, 1, [&](int64_t c0, int64_t c1) {
+        for (int64_t ch = c0; ch < c1; ++ch) {
+            const int64_t i0 = ch * chunkRows * k.f;
+            const int64_t i1 = std::min(rows, (ch + 1) * chunkRows) * k.f;
+            if (k.gelu) {
+                for (int64_t i = i0; i < i1; ++i) da[i] *= activationGrad(pre[i], true);
+            } else {
+                for (int64_t i = i0; i < i1; ++i) da[i] = pre[i] > 0 ? da[i] : 0.0f;
+            }
+            if (!partials) continue;
+            float* part = partials + ch * k.f;  // (F)
+            std::fill(part, part + k.f, 0.0f);
+            for (int64_t i = i0; i < i1; i += k.f) {
+                for (int64_t j = 0; j < k.f; ++j) part[j] += da[i + j];
+            }
         }
     });
-    attn::linearRowsBwd(c.aux[kFfnIn].data, dact.data(), rows, k.e, k.f,
-                        c.weights[kLinear1W].data, dffnIn, c.gradWeights[kLinear1W].data,
-                        c.gradWeights[kLinear1B].data);
+    if (db) {
+        for (int64_t ch = 0; ch < chunks; ++ch) {
+            for (int64_t j = 0; j < k.f; ++j) db[j] += partials[ch * k.f + j];
+        }
+    }
+    attn::linearRowsBwd(c.aux[kFfnIn].data, da, rows, k.e, k.f, c.weights[kLinear1W].data,
+                        dffnIn, c.gradWeights[kLinear1W].data, nullptr, overwrite);
 }
 
 void transformer_encoder_layer_fwd(const OpContext& c) {
@@ -411,22 +469,24 @@ void transformer_encoder_layer_fwd(const OpContext& c) {
                                c.aux[kNorm1Rstd].data);
         attnIn = a;
     }
-    attn::mhaFwd(sh, attnIn, nullptr, mw, k.causal, k.attn, saved, r1);
-    k.drop1.apply(r1, count);
-    for (int64_t i = 0; i < count; ++i) r1[i] += x[i];
+    if (!k.drop1.enabled) {  // the residual rides in out_proj's product
+        attn::mhaFwd(sh, attnIn, nullptr, mw, k.causal, k.attn, saved, r1, x);
+    } else {
+        attn::mhaFwd(sh, attnIn, nullptr, mw, k.causal, k.attn, saved, r1);
+        k.drop1.apply(r1, count);
+        addInto(r1, x, count);
+    }
     // Both modes normalise r1 before the feed-forward branch, with norm2 in pre-norm.
     const size_t g = k.normFirst ? kNorm2W : kNorm1W;
     attn::layerNormRowsFwd(r1, rows, k.e, k.eps, c.weights[g].data, c.weights[g + 1].data, ffnIn,
                            c.aux[k.normFirst ? kNorm2Mean : kNorm1Mean].data,
                            c.aux[k.normFirst ? kNorm2Rstd : kNorm1Rstd].data);
     if (k.normFirst) {
-        blockFfnFwd(k, c, out);
-        for (int64_t i = 0; i < count; ++i) out[i] += r1[i];
+        blockFfnFwd(k, c, r1, out);
         return;
     }
     float* r2 = c.aux[kModeInput].data;  // (N, T, E)
-    blockFfnFwd(k, c, r2);
-    for (int64_t i = 0; i < count; ++i) r2[i] += ffnIn[i];
+    blockFfnFwd(k, c, ffnIn, r2);
     attn::layerNormRowsFwd(r2, rows, k.e, k.eps, c.weights[kNorm2W].data,
                            c.weights[kNorm2B].data, out, c.aux[kNorm2Mean].data,
                            c.aux[kNorm2Rstd].data);
@@ -445,40 +505,42 @@ void transformer_encoder_layer_bwd(const OpContext& c) {
     const attn::MhaSaved saved = mhaSavedViews(c.aux, kAttention);
     auto grad = [&](size_t w) { return c.gradWeights[w].data; };
 
-    std::vector<float> dr1(static_cast<size_t>(count), 0.0f);  // (N, T, E)
-    std::vector<float> dffnIn(static_cast<size_t>(count), 0.0f);  // (N, T, E)
+    // Work buffers that persist across steps (attn::scratch); each is filled before use.
+    float* dr1 = attn::scratch(attn::Scratch::BlockA, count);     // (N, T, E)
+    float* dffnIn = attn::scratch(attn::Scratch::BlockB, count);  // (N, T, E)
     if (k.normFirst) {
-        std::copy(dout, dout + count, dr1.begin());
-        blockFfnBwd(k, c, dout, dffnIn.data());
-        attn::layerNormRowsBwd(r1, dffnIn.data(), rows, k.e, c.weights[kNorm2W].data,
-                               c.aux[kNorm2Mean].data, c.aux[kNorm2Rstd].data, dr1.data(),
+        std::copy(dout, dout + count, dr1);
+        blockFfnBwd(k, c, dout, dffnIn, true);
+        attn::layerNormRowsBwd(r1, dffnIn, rows, k.e, c.weights[kNorm2W].data,
+                               c.aux[kNorm2Mean].data, c.aux[kNorm2Rstd].data, dr1,
                                grad(kNorm2W), grad(kNorm2B));
     } else {
-        std::vector<float> dr2(static_cast<size_t>(count), 0.0f);  // (N, T, E)
+        float* dr2 = attn::scratch(attn::Scratch::BlockC, count);  // (N, T, E)
+        std::fill(dr2, dr2 + count, 0.0f);
         attn::layerNormRowsBwd(c.aux[kModeInput].data, dout, rows, k.e, c.weights[kNorm2W].data,
-                               c.aux[kNorm2Mean].data, c.aux[kNorm2Rstd].data, dr2.data(),
+                               c.aux[kNorm2Mean].data, c.aux[kNorm2Rstd].data, dr2,
                                grad(kNorm2W), grad(kNorm2B));
-        std::copy(dr2.begin(), dr2.end(), dffnIn.begin());
-        blockFfnBwd(k, c, dr2.data(), dffnIn.data());
-        attn::layerNormRowsBwd(r1, dffnIn.data(), rows, k.e, c.weights[kNorm1W].data,
-                               c.aux[kNorm1Mean].data, c.aux[kNorm1Rstd].data, dr1.data(),
+        std::copy(dr2, dr2 + count, dffnIn);
+        blockFfnBwd(k, c, dr2, dffnIn, false);
+        std::fill(dr1, dr1 + count, 0.0f);
+        attn::layerNormRowsBwd(r1, dffnIn, rows, k.e, c.weights[kNorm1W].data,
+                               c.aux[kNorm1Mean].data, c.aux[kNorm1Rstd].data, dr1,
                                grad(kNorm1W), grad(kNorm1B));
     }
     // r1 = x + drop1(mha(attnIn))
     if (dx) {
-        for (int64_t i = 0; i < count; ++i) dx[i] += dr1[i];
+        addInto(dx, dr1, count);
     }
-    k.drop1.apply(dr1.data(), count);
+    k.drop1.apply(dr1, count);
     if (!k.normFirst) {
-        attn::mhaBwd(sh, x, nullptr, mw, k.attn, saved, dr1.data(), dx, nullptr, mg);
+        attn::mhaBwd(sh, x, nullptr, mw, k.attn, saved, dr1, dx, nullptr, mg);
         return;
     }
-    std::vector<float> da(static_cast<size_t>(count), 0.0f);  // (N, T, E) gradient of norm1(x)
-    attn::mhaBwd(sh, c.aux[kModeInput].data, nullptr, mw, k.attn, saved, dr1.data(), da.data(),
-                 nullptr, mg);
-    attn::layerNormRowsBwd(x, da.data(), rows, k.e, c.weights[kNorm1W].data,
-                           c.aux[kNorm1Mean].data, c.aux[kNorm1Rstd].data, dx, grad(kNorm1W),
-                           grad(kNorm1B));
+    float* da = attn::scratch(attn::Scratch::BlockC, count);  // (N, T, E) gradient of norm1(x)
+    attn::mhaBwd(sh, c.aux[kModeInput].data, nullptr, mw, k.attn, saved, dr1, da, nullptr, mg,
+                 true);
+    attn::layerNormRowsBwd(x, da, rows, k.e, c.weights[kNorm1W].data, c.aux[kNorm1Mean].data,
+                           c.aux[kNorm1Rstd].data, dx, grad(kNorm1W), grad(kNorm1B));
 }
 
 }  // namespace

@@ -19,10 +19,28 @@ struct Dropout {
 
     static Dropout make(bool training, double p, uint64_t nodeSeed, uint32_t site);
     // x[i] *= mask[i] / (1 - p) for i in [0, n); a no-op when disabled.
-    void apply(float* x, int64_t n) const;
+    void apply(float* x, int64_t n) const { applyAt(x, n, 0); }
+    // The same for a piece of a larger tensor: x[i] is element offset + i of the whole.
+    void applyAt(float* x, int64_t n, int64_t offset) const;
 };
 
 uint64_t siteSeed(uint64_t seed, uint32_t site);
+
+// ---- per-thread scratch ----
+
+// Work buffers of the calling thread that persist across calls: a step runs the same kernels at
+// the same sizes every time, so after the first step no buffer is allocated (nor page-faulted)
+// inside a step. Each slot has one user at a time: a kernel that calls another must not share
+// its slots. The contents are undefined on return.
+// Slots used inside a parallelFor (MhaHead, MhaHeadDrop, NormRow) are per worker thread.
+enum class Scratch : int {
+    MhaDContext, MhaDQkv, MhaDKv, MhaBias, MhaHead, MhaHeadDrop,  // mhaBwd (and mhaFwd)
+    NormPartials, NormRow,                                        // layerNormRowsBwd
+    BlockA, BlockB, BlockC, FfnOut, FfnAct, FfnBias,              // transformer block backward
+    Positional,                                                   // positional_encoding
+    Count
+};
+float* scratch(Scratch slot, int64_t floats);
 
 // ---- layer normalisation over rows of length d (PyTorch nn.LayerNorm over the last dim) ----
 
@@ -34,21 +52,14 @@ void layerNormRowsBwd(const float* x, const float* dy, int64_t rows, int64_t d,
                       const float* gamma, const float* mean, const float* rstd, float* dx,
                       float* dgamma, float* dbeta);
 
-// ---- softmax over the rows of `blocks` score matrices (t, s) ----
-
-// In place. causal: column j > row i is masked out (probability exactly 0).
-void softmaxRowsFwd(float* scores, int64_t blocks, int64_t t, int64_t s, bool causal);
-// dprobs becomes dscores in place: dS = P * (dP - rowsum(dP * P)).
-void softmaxRowsBwd(const float* probs, float* dprobs, int64_t blocks, int64_t t, int64_t s);
-
 // ---- nn.Linear over rows ----
 
-// y (rows, out) = x (rows, in) w^T (in, out) + b
+// y (rows, out) = x (rows, in) w^T (in, out) + b [+ residual (rows, out)]; b may be null.
 void linearRowsFwd(const float* x, int64_t rows, int64_t in, int64_t out, const float* w,
-                   const float* b, float* y);
-// dx += dy w; dw += dy^T x; db += colsum(dy)  (each may be null)
+                   const float* b, float* y, const float* residual = nullptr);
+// dx += dy w (dx = dy w when overwriteDx); dw += dy^T x; db += colsum(dy)  (each may be null)
 void linearRowsBwd(const float* x, const float* dy, int64_t rows, int64_t in, int64_t out,
-                   const float* w, float* dx, float* dw, float* db);
+                   const float* w, float* dx, float* dw, float* db, bool overwriteDx = false);
 
 // ---- multi-head attention core (PyTorch nn.MultiheadAttention, batch_first) ----
 
@@ -75,23 +86,27 @@ struct MhaGrads {
     float* outB = nullptr;
 };
 
-// What forward saves for backward; every pointer is required.
+// What forward saves for backward; every pointer is required. The projections keep the rows
+// of nn.Linear (head h is columns [h*Dh, (h+1)*Dh)): the per-head products read them in place
+// through their leading dimension, so no head is ever copied out.
 struct MhaSaved {
     float* attention = nullptr;  // (N, H, T, S) softmax probabilities before dropout
-    float* q = nullptr;          // (N, H, T, Dh) projected queries, per head
-    float* k = nullptr;          // (N, H, S, Dh)
-    float* v = nullptr;          // (N, H, S, Dh)
+    float* q = nullptr;          // (N, T, E) projected queries
+    float* k = nullptr;          // (N, S, E)
+    float* v = nullptr;          // (N, S, E)
     float* context = nullptr;    // (N, T, E) heads merged, before out_proj
 };
 
 // x: (N, T, E) query source; memory: (N, S, E) key/value source or null for self-attention.
-// out: (N, T, E).
+// out: (N, T, E), plus residual (N, T, E) when that is not null (a residual connection added
+// for free: out_proj's product accumulates onto it).
 void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
-            bool causal, const Dropout& drop, const MhaSaved& saved, float* out);
-// dx (N, T, E) and dmemory (N, S, E) accumulate and may be null. For self-attention every path
-// (q, k and v) flows into dx.
+            bool causal, const Dropout& drop, const MhaSaved& saved, float* out,
+            const float* residual = nullptr);
+// dx (N, T, E) and dmemory (N, S, E) accumulate (dx is overwritten when overwriteDx) and may
+// be null. For self-attention every path (q, k and v) flows into dx.
 void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWeights& w,
             const Dropout& drop, const MhaSaved& saved, const float* dout, float* dx,
-            float* dmemory, const MhaGrads& g);
+            float* dmemory, const MhaGrads& g, bool overwriteDx = false);
 
 }  // namespace strata::attn
