@@ -81,7 +81,7 @@ Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
     }
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kHeadSplit, {}, list.bindings(), &p,
-                        {strideGroups(rec.device(), per * parts, 64), 1, 1}, "head_split");
+                        {strideGroups(rec.device(), per / dh * parts, 64), 1, 1}, "head_split");
 }
 
 Result<void> recordHeadMerge(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, uint32_t dh,
@@ -100,7 +100,7 @@ Result<void> recordHeadMerge(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
     }
     if (auto r = list.status(); !r) return r;
     return rec.dispatch(kHeadMerge, {}, list.bindings(), &p,
-                        {strideGroups(rec.device(), per * parts, 64), 1, 1}, "head_merge");
+                        {strideGroups(rec.device(), per / dh * parts, 64), 1, 1}, "head_merge");
 }
 
 Result<void> recordAttentionSoftmaxFwd(Recorder& rec, uint32_t blocks, uint32_t t, uint32_t s,
