@@ -60,7 +60,8 @@ Result<void> eltwise(Recorder& rec, uint32_t mode, Activation act, const BufferR
     p.offY = list.add(y, reads ? Access::ReadWrite : Access::Write, label);
     p.offSeed = list.add(seedUsed(drop), Access::Read, "dropout seed");
     if (auto r = list.status(); !r) return r;
-    return rec.dispatch(kEltwise, {}, list.bindings(), &p,
+    const uint32_t spec[] = {p.mode, p.activation, p.dropOn, p.accumulate};
+    return rec.dispatch(kEltwise, spec, list.bindings(), &p,
                         {strideGroups(rec.device(), n, 64), 1, 1}, label);
 }
 
