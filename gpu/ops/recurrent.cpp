@@ -9,7 +9,6 @@ namespace strata::gpu::ops {
 
 namespace {
 
-using shader::RnnBiasBwdPush;
 using shader::RnnStepBwdPush;
 using shader::RnnStepFwdPush;
 constexpr VkDescriptorType kStorage = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
@@ -24,8 +23,6 @@ const KernelLayout kBwd{"rnn_step_bwd",
                         {kTexel, kTexel, kStorage, kStorage, kStorage, kStorage, kStorage,
                          kStorage, kStorage, kStorage, kStorage, kStorage},
                         sizeof(RnnStepBwdPush)};
-const KernelLayout kBiasBwd{"rnn_bias_bwd", std::vector<VkDescriptorType>(4, kStorage),
-                            sizeof(RnnBiasBwdPush)};
 
 // Descriptors for a kernel's operands in binding order. An empty operand (rnn's gates) is bound
 // to a stand-in range the kernel never touches; the first binding error is kept for the caller.
@@ -152,28 +149,6 @@ Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& s, const RnnStepBwdT
                                  ((s.batch + kRowsPerInvocation - 1) / kRowsPerInvocation);
     return rec.dispatch(kBwd, spec, ops.bindings(), &p,
                         {uint32_t((invocations + 63) / 64), 1, 1}, label);
-}
-
-Result<void> recordRnnBiasBwd(Recorder& rec, uint32_t rows, uint32_t cols, const BufferRange& dxp,
-                              const BufferRange& dq, const BufferRange& dbIh,
-                              const BufferRange& dbHh, const std::string& label) {
-    if (dbIh.empty() && dbHh.empty()) return {};
-    const Device& dev = rec.device();
-    const uint64_t n = uint64_t(rows) * cols;
-    RnnBiasBwdPush p{};
-    p.rows = rows;
-    p.cols = cols;
-    p.hasIh = dbIh.empty() ? 0u : 1u;
-    p.hasHh = dbHh.empty() ? 0u : 1u;
-    Operands ops(dev, dxp.floatsAt(0, n));
-    p.offDxp = ops.add(p.hasIh ? dxp.floatsAt(0, n) : BufferRange{}, Access::Read,
-                       "input projection gradient");
-    p.offDq = ops.add(p.hasHh ? dq.floatsAt(0, n) : BufferRange{}, Access::Read,
-                      "hidden projection gradient");
-    p.offDbIh = ops.add(dbIh, Access::ReadWrite, "input bias gradient");
-    p.offDbHh = ops.add(dbHh, Access::ReadWrite, "hidden bias gradient");
-    if (!ops.status()) return ops.status();
-    return rec.dispatch(kBiasBwd, {}, ops.bindings(), &p, {(cols + 63) / 64, 2, 1}, label);
 }
 
 }  // namespace strata::gpu::ops

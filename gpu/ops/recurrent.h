@@ -71,10 +71,4 @@ struct RnnStepBwdTensors {
 Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& step, const RnnStepBwdTensors& x,
                               const std::string& label);
 
-// dbIh (G*H) += column sums of dxp (rows, G*H); dbHh (G*H) += those of dq; either gradient
-// may be empty. One dispatch.
-Result<void> recordRnnBiasBwd(Recorder& rec, uint32_t rows, uint32_t cols, const BufferRange& dxp,
-                              const BufferRange& dq, const BufferRange& dbIh,
-                              const BufferRange& dbHh, const std::string& label);
-
 }  // namespace strata::gpu::ops

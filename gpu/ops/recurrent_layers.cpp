@@ -7,8 +7,8 @@
 // applies the gates (lavapipe pays ~60 µs a dispatch, more than the product costs at these
 // sizes). The state h_t also goes to a time-major scratch buffer (T, N, H) whose packed rows the
 // next step reads. Backward walks the steps in reverse with one kernel per step that forms
-// dLoss/dh_t = dq_{t+1} W_hh + dy_t and the gate gradients; the weight and input gradients
-// are then one GEMM each over all steps, and both bias gradients one column-sum kernel.
+// dLoss/dh_t = dq_{t+1} W_hh + dy_t and the gate gradients; the weight, bias and input
+// gradients are then one GEMM each over all steps.
 #include <string>
 
 #include "gpu/layer_kernels.h"
@@ -144,15 +144,47 @@ const GpuTensor* gradWeight(const GpuOpContext& c, size_t i) {
     return i < c.gradWeights.size() && c.gradWeights[i].present() ? &c.gradWeights[i] : nullptr;
 }
 
+// b_ih += 1ᵀ dxp and b_hh += 1ᵀ dq. When the two gradients lie next to each other (the
+// arena keeps a layer's tensors in order) and dq follows dxp, one batched GEMM does both:
+// lavapipe pays a dispatch (~60 µs) for what is little arithmetic here.
+Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& ones,
+                           const BufferRange& dxp, const BufferRange& dq, uint32_t NT,
+                           uint32_t GH) {
+    const GpuTensor* gi = gradWeight(c, wi + 2);  // (GH)
+    const GpuTensor* gh = gradWeight(c, wi + 3);  // (GH)
+    const uint64_t bytes = uint64_t(GH) * 4;
+    const uint64_t rows = uint64_t(NT) * GH;  // floats of dxp and of dq
+    if (gi && gh && gi->range.buffer == gh->range.buffer &&
+        gh->range.offset == gi->range.offset + bytes && dq.buffer == dxp.buffer &&
+        dq.offset == dxp.offset + rows * 4) {
+        // Packed strides: ones (2, 1, NT), [dxp; dq] (2, NT, GH), [b_ih; b_hh] (2, 1, GH).
+        ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .batch = 2, .beta = 1.0f,
+                        .a = ones.floatsAt(0, 2ull * NT),
+                        .b = BufferRange{dxp.buffer, dxp.offset, 2 * rows * 4},
+                        .c = BufferRange{gi->range.buffer, gi->range.offset, 2 * bytes}};
+        return ops::recordGemm(c.rec, a);
+    }
+    for (const GpuTensor* g : {gi, gh}) {
+        if (!g) continue;
+        ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .beta = 1.0f, .a = ones.floatsAt(0, NT),
+                        .b = g == gi ? dxp : dq, .c = g->range};
+        if (auto r = ops::recordGemm(c.rec, a); !r) return r;
+    }
+    return {};
+}
+
 Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
     const Dims d = readDims(cell, c);
     const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
     const uint32_t HD = H * d.dirs, NT = N * T;
     const uint64_t NH = uint64_t(N) * H;
-    auto dxp = scratchOf(c, uint64_t(NT) * GH, "input projection gradient");  // (N, T, GH)
-    if (!dxp) return dxp.error();
-    auto dq = scratchOf(c, uint64_t(NT) * GH, "hidden projection gradient");  // (T, N, GH)
-    if (!dq) return dq.error();
+    // dxp (N, T, GH) then dq (T, N, GH) in one piece, so the two bias gradients can be one GEMM.
+    auto dxpq = scratchOf(c, 2ull * NT * GH, "gate gradients");
+    if (!dxpq) return dxpq.error();
+    const BufferRange dxpRange = dxpq->floatsAt(0, uint64_t(NT) * GH);
+    const BufferRange dqRange = dxpq->floatsAt(uint64_t(NT) * GH, uint64_t(NT) * GH);
+    const BufferRange* dxp = &dxpRange;
+    const BufferRange* dq = &dqRange;
     auto hprev = scratchOf(c, T * NH, "previous states");  // (T, N, H)
     if (!hprev) return hprev.error();
     BufferRange dh;  // (T, N, H) gru: dLoss/dh_{t-1} not through W_hh, written at step s
@@ -163,6 +195,13 @@ Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
     }
     auto dc = scratchOf(c, NH, "cell state gradient");  // (N, H)
     if (!dc) return dc.error();
+    BufferRange ones;  // (2, N*T) for the bias gradients' column sums
+    if (d.bias) {
+        auto o = scratchOf(c, 2ull * NT, "two rows of ones");
+        if (!o) return o.error();
+        ones = *o;
+        if (auto r = c.rec.fill(ones, 0x3f800000u, c.label("ones")); !r) return r;
+    }
     BufferRange below[2];  // (N, T, H*dirs) gradients of the layers' inputs, alternating
     for (uint32_t i = 0; i < 2 && i + 1 < d.layers; ++i) {
         auto b = scratchOf(c, uint64_t(NT) * HD, "layer input gradient");
@@ -226,15 +265,7 @@ Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
                 if (auto r = ops::recordGemm(c.rec, a); !r) return r;
             }
             if (d.bias) {
-                const GpuTensor* gi = gradWeight(c, wi + 2);  // (GH)
-                const GpuTensor* gh = gradWeight(c, wi + 3);  // (GH)
-                if (auto r = ops::recordRnnBiasBwd(c.rec, NT, GH, *dxp, *dq,
-                                                   gi ? gi->range : BufferRange{},
-                                                   gh ? gh->range : BufferRange{},
-                                                   c.label("bias gradients"));
-                    !r) {
-                    return r;
-                }
+                if (auto r = biasGradients(c, wi, ones, *dxp, *dq, NT, GH); !r) return r;
             }
             if (!dIn.empty()) {  // (N*T, in) += dxp W_ih
                 ops::GemmArgs a{.M = NT, .N = inK, .K = GH, .beta = dInAdds ? 1.0f : 0.0f,

@@ -55,19 +55,6 @@ STRATA_STRUCT_BEGIN(RnnStepBwdPush)
     uint offDc;      // lstm: dLoss/dc carried between steps (N, H)
 STRATA_STRUCT_END(RnnStepBwdPush, 88)
 
-// Bias gradients of a layer direction over all steps: db_ih[c] += Σ_r dxp[r, c] and
-// db_hh[c] += Σ_r dq[r, c], rows = N * T, cols = G * H.
-STRATA_STRUCT_BEGIN(RnnBiasBwdPush)
-    uint rows;
-    uint cols;
-    uint hasIh;  // 0: no b_ih gradient wanted
-    uint hasHh;
-    uint offDxp;
-    uint offDq;
-    uint offDbIh;
-    uint offDbHh;
-STRATA_STRUCT_END(RnnBiasBwdPush, 32)
-
 STRATA_STRUCT_BEGIN(EmbeddingPush)
     uint positions;  // ids in the batch
     uint dim;        // embedding_dim
