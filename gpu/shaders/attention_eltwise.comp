@@ -30,7 +30,7 @@ void main() {
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
         float v = b[p.offB + i];
         if (kMode == STRATA_ATTN_ACT_DROP) v = activate(kActivation, v, 0.0);
-        if (kDropOn) v = strataDropout(siteSeed, i, p.p, v);
+        if (kDropOn) v = strataDropout(siteSeed, p.first + i, p.p, v);
         if (kMode == STRATA_ATTN_RESIDUAL_DROP) v += a[p.offA + i];
         if (kMode == STRATA_ATTN_DROP_ACT_GRAD) {
             v *= activateDerivative(kActivation, a[p.offA + i], 0.0);
