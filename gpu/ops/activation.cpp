@@ -72,7 +72,10 @@ Result<void> eltwise(Recorder& rec, const KernelLayout& kernel, const EltwisePus
         }
         push.n = uint32_t(count);
         push.indexBase = uint32_t(first);
-        return rec.dispatch(kernel, {}, bindings, &push, {strideGroups(dev, count, 64), 1, 1},
+        // The activation kernels read the activation as specialization constant 0 too; the
+        // dropout kernels have no such constant, which Vulkan allows.
+        const uint32_t spec[] = {push.activation};
+        return rec.dispatch(kernel, spec, bindings, &push, {strideGroups(dev, count, 64), 1, 1},
                             label);
     });
 }

@@ -95,7 +95,8 @@ Result<void> eltwise(Recorder& rec, uint32_t mode, Activation act, const BufferR
                           label);
         p.offSeed = list.add(seedUsed(drop), Access::Read, "dropout seed");
         if (auto r = list.status(); !r) return r;
-        return rec.dispatch(kEltwise, {}, list.bindings(), &p,
+        const uint32_t spec[] = {p.mode, p.activation, p.dropOn, p.accumulate};
+        return rec.dispatch(kEltwise, spec, list.bindings(), &p,
                             {strideGroups(dev, count, 64), 1, 1}, label);
     });
 }
@@ -128,7 +129,8 @@ Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
         }
         if (auto r = list.status(); !r) return r;
         if (auto r = rec.dispatch(kHeadSplit, {}, list.bindings(), &p,
-                                  {strideGroups(rec.device(), nc * headFloats * parts, 64), 1, 1},
+                                  {strideGroups(rec.device(), nc * headFloats / dh * parts, 64),
+                                   1, 1},
                                   "head_split");
             !r) {
             return r;
@@ -163,7 +165,8 @@ Result<void> recordHeadMerge(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
         }
         if (auto r = list.status(); !r) return r;
         if (auto r = rec.dispatch(kHeadMerge, {}, list.bindings(), &p,
-                                  {strideGroups(rec.device(), nc * headFloats * parts, 64), 1, 1},
+                                  {strideGroups(rec.device(), nc * headFloats / dh * parts, 64),
+                                   1, 1},
                                   "head_merge");
             !r) {
             return r;

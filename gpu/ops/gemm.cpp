@@ -110,15 +110,20 @@ Result<void> recordPart(Recorder& rec, const Problem& pr, GemmVariant v, uint32_
         {c->range, g.beta != 0.0f ? Access::ReadWrite : Access::Write, cUsed},
         {bias.range, hasBias ? Access::Read : Access::Unused, biasUsed},
     };
-    const uint32_t spec[] = {g.transA ? 1u : 0u, g.transB ? 1u : 0u, vecA ? 1u : 0u,
-                             vecB ? 1u : 0u};
+    // Specialization constants: texel (transA, transB, vecA, vecB, activation), tiled
+    // (transA, transB, activation).
+    const uint32_t act = uint32_t(g.activation);
+    const uint32_t texelSpec[] = {g.transA ? 1u : 0u, g.transB ? 1u : 0u, vecA ? 1u : 0u,
+                                  vecB ? 1u : 0u, act};
+    const uint32_t tiledSpec[] = {g.transA ? 1u : 0u, g.transB ? 1u : 0u, act};
     const uint32_t tileRows = texel ? kTexelRows : kTiledRows;
     const uint32_t tileCols = texel ? kTexelCols : kTiledCols;
     const std::array<uint32_t, 3> groups = {(g.N + tileCols - 1) / tileCols,
                                             (mc + tileRows - 1) / tileRows, nb};
     return rec.dispatch(texel ? kTexelGemm : kTiledGemm,
-                        std::span<const uint32_t>(spec, texel ? 4 : 2), bindings, &p, groups,
-                        label);
+                        texel ? std::span<const uint32_t>(texelSpec)
+                              : std::span<const uint32_t>(tiledSpec),
+                        bindings, &p, groups, label);
 }
 
 // The most batch entries (of `single` floats, `stride` apart) whose span fits `limit` floats.

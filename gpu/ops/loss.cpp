@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "gpu/ops/bind_list.h"
+#include "gpu/ops/common.h"
 #include "loss_push.h"
 #include "reduce_push.h"
 
@@ -32,6 +33,17 @@ const KernelLayout kBceBwd{"bce_with_logits_bwd", std::vector<VkDescriptorType>(
 uint32_t rowGroups(const Device& dev, uint32_t rows) {
     const uint32_t cap = dev.info().isCpu() ? 64 : dev.info().maxWorkGroupCount[0];
     return std::clamp<uint32_t>(rows, 1, cap);
+}
+
+// Cross-entropy rows: CPU devices (lavapipe) give each invocation a whole row, because a
+// workgroup barrier there costs more than walking a row alone; GPUs a workgroup per row.
+struct RowLayout {
+    uint32_t spec[1];
+    uint32_t groups;
+};
+RowLayout rowLayout(const Device& dev, uint32_t rows) {
+    if (dev.info().isCpu()) return {{1u}, strideGroups(dev, rows, 64)};
+    return {{0u}, rowGroups(dev, rows)};
 }
 
 // Forward partial sums: enough workgroups to fill the device, few enough that one workgroup
@@ -112,8 +124,9 @@ Result<void> recordCrossEntropyFwd(Recorder& rec, const CrossEntropyArgs& a,
         p.offPartial = b.add(partials.floatsAt(r0, uint64_t(a.rows) + rows), Access::Write,
                              "cross_entropy partial sums");
         if (auto s = b.status(); !s) return s;
-        if (auto r = rec.dispatch(kCeFwd, {}, b.bindings(), &p,
-                                  {rowGroups(rec.device(), rows), 1, 1}, "cross_entropy_fwd rows");
+        const RowLayout rl = rowLayout(rec.device(), rows);
+        if (auto r = rec.dispatch(kCeFwd, rl.spec, b.bindings(), &p, {rl.groups, 1, 1},
+                                  "cross_entropy_fwd rows");
             !r) {
             return r;
         }
@@ -154,8 +167,9 @@ Result<void> recordCrossEntropyBwd(Recorder& rec, const CrossEntropyArgs& a,
             p.offDx = b.add(phase == 1 ? d : BufferRange{}, Access::ReadWrite,
                             "cross_entropy logits gradient");
             if (auto st = b.status(); !st) return st;
-            const uint32_t groups = phase == 0 ? 1 : rowGroups(rec.device(), rows);
-            if (auto r = rec.dispatch(kCeBwd, {}, b.bindings(), &p, {groups, 1, 1},
+            const RowLayout rl = rowLayout(rec.device(), rows);
+            const uint32_t groups = phase == 0 ? 1 : rl.groups;
+            if (auto r = rec.dispatch(kCeBwd, rl.spec, b.bindings(), &p, {groups, 1, 1},
                                       phase == 0 ? "cross_entropy_bwd scale"
                                                  : "cross_entropy_bwd");
                 !r) {

@@ -4,6 +4,7 @@
 
 #include "argmax_push.h"
 #include "gpu/ops/bind_list.h"
+#include "gpu/ops/common.h"
 
 namespace strata::gpu::ops {
 
@@ -32,9 +33,14 @@ Result<void> recordArgmaxAccuracy(Recorder& rec, const ArgmaxAccuracyArgs& a) {
                             "argmax logits");
         p.offPred = b.add(pred, Access::Write, "argmax predictions");
         if (auto s = b.status(); !s) return s;
-        const uint32_t cap = dev.info().isCpu() ? 64 : dev.info().maxWorkGroupCount[0];
-        if (auto r = rec.dispatch(kRows, {}, b.bindings(), &p,
-                                  {std::clamp<uint32_t>(a.rows, 1, cap), 1, 1}, "argmax_rows");
+        // CPU devices (lavapipe): a row per invocation, since a workgroup barrier there costs
+        // more than walking a row alone; GPUs: a workgroup per row.
+        const bool alone = dev.info().isCpu();
+        const uint32_t spec[] = {alone ? 1u : 0u};
+        const uint32_t groups = alone ? strideGroups(dev, a.rows, 64)
+                                      : std::clamp<uint32_t>(a.rows, 1,
+                                                             dev.info().maxWorkGroupCount[0]);
+        if (auto r = rec.dispatch(kRows, spec, b.bindings(), &p, {groups, 1, 1}, "argmax_rows");
             !r) {
             return r;
         }

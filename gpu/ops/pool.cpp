@@ -69,7 +69,11 @@ Result<void> pool(Recorder& rec, const KernelLayout& kernel, const PoolGeometry&
             bindings.push_back({bound->range, o.access, part});
             p.*o.offset = bound->offset;
         }
-        if (auto r = rec.dispatch(kernel, {}, bindings, &p,
+        // The max-pooling kernels read the geometry as specialization constants too; the
+        // others have no such constants, which Vulkan allows.
+        const uint32_t spec[] = {g.height, g.width, g.outH, g.outW, g.kernel, g.stride,
+                                 g.padding};
+        if (auto r = rec.dispatch(kernel, spec, bindings, &p,
                                   {strideGroups(dev, p.count, 64), 1, 1}, label);
             !r) {
             return r;

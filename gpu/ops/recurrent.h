@@ -1,6 +1,7 @@
 #pragma once
-// One time step of an rnn/lstm/gru layer direction, forward and backward: the fused gate kernels
-// between the per-step recurrent GEMMs (gpu/ops/recurrent_layers.cpp strings them together).
+// One time step of an rnn/lstm/gru layer direction, forward and backward: fused kernels that
+// include the recurrent product with W_hh, one dispatch per step (gpu/ops/recurrent_layers.cpp
+// strings them together).
 #include <cstdint>
 
 #include "gpu/recorder.h"
@@ -30,35 +31,43 @@ struct RnnStep {
 enum class RnnOutput : uint32_t { None = 0, Sequence = 1, Last = 2 };
 
 struct RnnStepFwdTensors {
-    BufferRange pre;    // (N, T, G*H) x W_ihᵀ + b_ih
-    BufferRange hh;     // (N, G*H) h_{t-1} W_hhᵀ + b_hh
-    BufferRange hs;     // (2, N, H): h_{t-1} then h_t, consecutive steps of the state buffer
-    BufferRange seq;    // (N, T, H*dirs) hidden sequence aux
-    BufferRange gates;  // (N, T, G*H) lstm/gru aux; empty for rnn
-    BufferRange extra;  // (N, T, H) lstm cell states / gru W_hn h + b_hn; empty for rnn
-    BufferRange y;      // the layer's output, or empty
+    BufferRange pre;     // (N, T, G*H) x W_ihᵀ + b_ih
+    BufferRange whh;     // (G*H, H) W_hh
+    BufferRange bhh;     // (G*H) b_hh, or empty
+    BufferRange hsPrev;  // (N, H) h_{t-1}; ignored at the first step (h_{t-1} = 0)
+    BufferRange hsNext;  // (N, H) h_t, packed rows the next step reads
+    BufferRange seq;     // (N, T, H*dirs) hidden sequence aux
+    BufferRange gates;   // (N, T, G*H) lstm/gru aux; empty for rnn
+    BufferRange extra;   // (N, T, H) lstm cell states / gru W_hn h + b_hn; empty for rnn
+    BufferRange y;       // the layer's output, or empty
     RnnOutput output = RnnOutput::None;
 };
 
-// h_t, the saved gates and the output columns of this step.
+// h_t (the recurrent product h_{t-1} W_hhᵀ included), the saved gates and the output columns
+// of this step: one dispatch.
 Result<void> recordRnnStepFwd(Recorder& rec, const RnnStep& step, const RnnStepFwdTensors& x,
                               const std::string& label);
 
 enum class RnnGradIn : uint32_t { Sequence = 0, Last = 1, None = 2 };
 
 struct RnnStepBwdTensors {
-    BufferRange dh;     // (2, N, H): dLoss/dh_{t-1} written (direct part), then dLoss/dh_t read
-    BufferRange dy;     // (N, T, H*dirs) or (N, H*dirs) by dyMode; empty for None
+    BufferRange whh;     // (G*H, H) W_hh
+    BufferRange dqNext;  // (N, G*H) the later step's dq; empty at the walk's first step
+    BufferRange dhNext;  // (N, H) gru: the later step's dhOut; empty at the walk's first step
+    BufferRange dhOut;   // (N, H) gru: dLoss/dh_{t-1} not through W_hh; empty otherwise
+    BufferRange dy;      // (N, T, H*dirs) or (N, H*dirs) by dyMode; empty for None
     RnnGradIn dyMode = RnnGradIn::Sequence;
-    BufferRange seq;    // (N, T, H*dirs)
-    BufferRange gates;  // (N, T, G*H)
-    BufferRange extra;  // (N, T, H)
-    BufferRange dxp;    // (N, T, G*H) written at time t
-    BufferRange dq;     // (N, G*H) this step's d(W_hh h_{t-1} + b_hh)
-    BufferRange hPrev;  // (N, H) this step's h_{t-1}
-    BufferRange dc;     // (N, H) lstm only
+    BufferRange seq;     // (N, T, H*dirs)
+    BufferRange gates;   // (N, T, G*H)
+    BufferRange extra;   // (N, T, H)
+    BufferRange dxp;     // (N, T, G*H) written at time t
+    BufferRange dq;      // (N, G*H) this step's d(W_hh h_{t-1} + b_hh)
+    BufferRange hPrev;   // (N, H) this step's h_{t-1}
+    BufferRange dc;      // (N, H) lstm only; read only when dqNext is given
 };
 
+// dLoss/dh_t from the later step (dq_{t+1} W_hh, computed here) and dy, then this step's gate
+// gradients: one dispatch.
 Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& step, const RnnStepBwdTensors& x,
                               const std::string& label);
 

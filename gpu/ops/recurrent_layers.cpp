@@ -3,11 +3,12 @@
 // lstm cell states / gru W_hn h + b_hn).
 //
 // A recurrent layer direction runs as: one GEMM for the input projections of all steps
-// (x W_ihᵀ + b_ih); per step a GEMM h_{t-1} W_hhᵀ + b_hh and one fused gate kernel. The state
-// h_t also goes to a time-major scratch buffer (T+1, N, H) because the GEMM reads packed rows.
-// Backward walks the steps in reverse with one fused gate-backward kernel and one GEMM
-// dh_{t-1} += dq W_hh per step; the weight, bias and input gradients are then one GEMM each over
-// all steps.
+// (x W_ihᵀ + b_ih), then one fused kernel per step that forms h_{t-1} W_hhᵀ + b_hh itself and
+// applies the gates (lavapipe pays ~60 µs a dispatch, more than the product costs at these
+// sizes). The state h_t also goes to a time-major scratch buffer (T, N, H) whose packed rows the
+// next step reads. Backward walks the steps in reverse with one kernel per step that forms
+// dLoss/dh_t = dq_{t+1} W_hh + dy_t and the gate gradients; the weight, bias and input
+// gradients are then one GEMM each over all steps.
 #include <string>
 
 #include "gpu/layer_kernels.h"
@@ -100,9 +101,7 @@ Result<void> recurrent_fwd(RnnCell cell, const GpuOpContext& c) {
     const uint64_t NH = uint64_t(N) * H;
     auto pre = scratchOf(c, uint64_t(N) * T * GH, "input projections");  // (N, T, GH)
     if (!pre) return pre.error();
-    auto hh = scratchOf(c, uint64_t(N) * GH, "hidden projection");  // (N, GH)
-    if (!hh) return hh.error();
-    auto hs = scratchOf(c, (T + 1) * NH, "states");  // (T+1, N, H), hs[0] = 0
+    auto hs = scratchOf(c, T * NH, "states");  // (T, N, H) h_t at step s, packed rows
     if (!hs) return hs.error();
     for (uint32_t k = 0; k < d.layers; ++k) {
         const BufferRange in = k == 0 ? c.inputs[0].range : c.aux[d.hiddenAux(k - 1)].range;
@@ -113,21 +112,17 @@ Result<void> recurrent_fwd(RnnCell cell, const GpuOpContext& c) {
                                .a = in, .b = c.weights[wi].range, .c = *pre};
             if (d.bias) proj.bias = c.weights[wi + 2].range;
             if (auto r = ops::recordGemm(c.rec, proj); !r) return r;
-            if (auto r = c.rec.fill(hs->floatsAt(0, NH), 0, c.label("initial state")); !r) {
-                return r;
-            }
-            ops::RnnStepFwdTensors x{.pre = *pre, .hh = *hh, .seq = c.aux[d.hiddenAux(k)].range};
+            ops::RnnStepFwdTensors x{.pre = *pre,
+                                     .whh = c.weights[wi + 1].range,
+                                     .seq = c.aux[d.hiddenAux(k)].range};
+            if (d.bias) x.bhh = c.weights[wi + 3].range;
             if (cell != RnnCell::Rnn) {
                 x.gates = c.aux[d.gateAux(k, dir)].range;
                 x.extra = c.aux[d.gateAux(k, dir) + 1].range;
             }
             for (uint32_t s = 0; s < T; ++s) {
-                ops::GemmArgs hid{.transB = true, .M = N, .N = GH, .K = H,
-                                  .a = hs->floatsAt(s * NH, NH), .b = c.weights[wi + 1].range,
-                                  .c = *hh};
-                if (d.bias) hid.bias = c.weights[wi + 3].range;
-                if (auto r = ops::recordGemm(c.rec, hid); !r) return r;
-                x.hs = hs->floatsAt(s * NH, 2 * NH);
+                x.hsPrev = s > 0 ? hs->floatsAt((s - 1) * NH, NH) : BufferRange{};
+                x.hsNext = hs->floatsAt(s * NH, NH);
                 x.y = {};
                 x.output = ops::RnnOutput::None;
                 if (top && (!d.lastOnly || s + 1 == T)) {
@@ -149,24 +144,60 @@ const GpuTensor* gradWeight(const GpuOpContext& c, size_t i) {
     return i < c.gradWeights.size() && c.gradWeights[i].present() ? &c.gradWeights[i] : nullptr;
 }
 
+// b_ih += 1ᵀ dxp and b_hh += 1ᵀ dq. When the two gradients lie next to each other (the
+// arena keeps a layer's tensors in order) and dq follows dxp, one batched GEMM does both:
+// lavapipe pays a dispatch (~60 µs) for what is little arithmetic here.
+Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& ones,
+                           const BufferRange& dxp, const BufferRange& dq, uint32_t NT,
+                           uint32_t GH) {
+    const GpuTensor* gi = gradWeight(c, wi + 2);  // (GH)
+    const GpuTensor* gh = gradWeight(c, wi + 3);  // (GH)
+    const uint64_t bytes = uint64_t(GH) * 4;
+    const uint64_t rows = uint64_t(NT) * GH;  // floats of dxp and of dq
+    if (gi && gh && gi->range.buffer == gh->range.buffer &&
+        gh->range.offset == gi->range.offset + bytes && dq.buffer == dxp.buffer &&
+        dq.offset == dxp.offset + rows * 4) {
+        // Packed strides: ones (2, 1, NT), [dxp; dq] (2, NT, GH), [b_ih; b_hh] (2, 1, GH).
+        ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .batch = 2, .beta = 1.0f,
+                        .a = ones.floatsAt(0, 2ull * NT),
+                        .b = BufferRange{dxp.buffer, dxp.offset, 2 * rows * 4},
+                        .c = BufferRange{gi->range.buffer, gi->range.offset, 2 * bytes}};
+        return ops::recordGemm(c.rec, a);
+    }
+    for (const GpuTensor* g : {gi, gh}) {
+        if (!g) continue;
+        ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .beta = 1.0f, .a = ones.floatsAt(0, NT),
+                        .b = g == gi ? dxp : dq, .c = g->range};
+        if (auto r = ops::recordGemm(c.rec, a); !r) return r;
+    }
+    return {};
+}
+
 Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
     const Dims d = readDims(cell, c);
     const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
     const uint32_t HD = H * d.dirs, NT = N * T;
     const uint64_t NH = uint64_t(N) * H;
-    auto dxp = scratchOf(c, uint64_t(NT) * GH, "input projection gradient");  // (N, T, GH)
-    if (!dxp) return dxp.error();
-    auto dq = scratchOf(c, uint64_t(NT) * GH, "hidden projection gradient");  // (T, N, GH)
-    if (!dq) return dq.error();
+    // dxp (N, T, GH) then dq (T, N, GH) in one piece, so the two bias gradients can be one GEMM.
+    auto dxpq = scratchOf(c, 2ull * NT * GH, "gate gradients");
+    if (!dxpq) return dxpq.error();
+    const BufferRange dxpRange = dxpq->floatsAt(0, uint64_t(NT) * GH);
+    const BufferRange dqRange = dxpq->floatsAt(uint64_t(NT) * GH, uint64_t(NT) * GH);
+    const BufferRange* dxp = &dxpRange;
+    const BufferRange* dq = &dqRange;
     auto hprev = scratchOf(c, T * NH, "previous states");  // (T, N, H)
     if (!hprev) return hprev.error();
-    auto dh = scratchOf(c, (T + 1) * NH, "state gradients");  // (T+1, N, H)
-    if (!dh) return dh.error();
+    BufferRange dh;  // (T, N, H) gru: dLoss/dh_{t-1} not through W_hh, written at step s
+    if (cell == RnnCell::Gru) {
+        auto b = scratchOf(c, T * NH, "state gradients");
+        if (!b) return b.error();
+        dh = *b;
+    }
     auto dc = scratchOf(c, NH, "cell state gradient");  // (N, H)
     if (!dc) return dc.error();
-    BufferRange ones;  // (N*T) for the bias gradients' column sums
+    BufferRange ones;  // (2, N*T) for the bias gradients' column sums
     if (d.bias) {
-        auto o = scratchOf(c, NT, "a row of ones");
+        auto o = scratchOf(c, 2ull * NT, "two rows of ones");
         if (!o) return o.error();
         ones = *o;
         if (auto r = c.rec.fill(ones, 0x3f800000u, c.label("ones")); !r) return r;
@@ -184,32 +215,35 @@ Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
         const BufferRange in = k == 0 ? c.inputs[0].range : c.aux[d.hiddenAux(k - 1)].range;
         const uint32_t inK = d.inputSize(k);
         BufferRange dIn;  // (N, T, in)
+        // The first direction writes a lower layer's input gradient, later ones add to it.
+        bool dInAdds = true;
         if (k == 0) {
             if (!c.gradInputs.empty() && c.gradInputs[0].present()) dIn = c.gradInputs[0].range;
         } else {
             dIn = below[(k - 1) % 2];
-            if (auto r = c.rec.fill(dIn, 0, c.label("layer input gradient")); !r) return r;
+            dInAdds = false;
         }
         for (uint32_t dir = 0; dir < d.dirs; ++dir) {
             const size_t wi = d.weightIndex(k, dir);
-            if (auto r = c.rec.fill(dh->floatsAt(T * NH, NH), 0, c.label("final state grad"));
-                !r) {
-                return r;
-            }
-            ops::RnnStepBwdTensors x{.seq = c.aux[d.hiddenAux(k)].range, .dxp = *dxp};
+            ops::RnnStepBwdTensors x{.whh = c.weights[wi + 1].range,
+                                     .seq = c.aux[d.hiddenAux(k)].range,
+                                     .dxp = *dxp};
             if (cell != RnnCell::Rnn) {
                 x.gates = c.aux[d.gateAux(k, dir)].range;
                 x.extra = c.aux[d.gateAux(k, dir) + 1].range;
             }
-            if (cell == RnnCell::Lstm) {
-                x.dc = *dc;
-                if (auto r = c.rec.fill(*dc, 0, c.label("final cell grad")); !r) return r;
-            }
+            if (cell == RnnCell::Lstm) x.dc = *dc;
             for (uint32_t s = T; s-- > 0;) {
                 // With output = last only the final state (the first step here) gets dy.
                 x.dy = !lastOnly || s + 1 == T ? dSeq : BufferRange{};
                 x.dyMode = lastOnly ? ops::RnnGradIn::Last : ops::RnnGradIn::Sequence;
-                x.dh = dh->floatsAt(s * NH, 2 * NH);
+                const bool hasNext = s + 1 < T;
+                x.dqNext = hasNext ? dq->floatsAt(uint64_t(s + 1) * N * GH, uint64_t(N) * GH)
+                                   : BufferRange{};
+                if (!dh.empty()) {
+                    x.dhNext = hasNext ? dh.floatsAt((s + 1) * NH, NH) : BufferRange{};
+                    x.dhOut = dh.floatsAt(s * NH, NH);
+                }
                 x.dq = dq->floatsAt(uint64_t(s) * N * GH, uint64_t(N) * GH);
                 x.hPrev = hprev->floatsAt(s * NH, NH);
                 if (auto r = ops::recordRnnStepBwd(c.rec, stepOf(d, dir, s), x,
@@ -217,10 +251,6 @@ Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
                     !r) {
                     return r;
                 }
-                if (s == 0) break;  // nothing flows into the zero initial state
-                ops::GemmArgs g{.M = N, .N = H, .K = GH, .beta = 1.0f, .a = x.dq,
-                                .b = c.weights[wi + 1].range, .c = dh->floatsAt(s * NH, NH)};
-                if (auto r = ops::recordGemm(c.rec, g); !r) return r;
             }
             // Over all steps at once: rows of dxp follow x (batch-major), rows of dq follow
             // hprev (step-major).
@@ -235,18 +265,13 @@ Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
                 if (auto r = ops::recordGemm(c.rec, a); !r) return r;
             }
             if (d.bias) {
-                for (size_t i : {wi + 2, wi + 3}) {
-                    const GpuTensor* g = gradWeight(c, i);  // (GH) += 1ᵀ dxp or 1ᵀ dq
-                    if (!g) continue;
-                    ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .beta = 1.0f, .a = ones,
-                                    .b = i == wi + 2 ? *dxp : *dq, .c = g->range};
-                    if (auto r = ops::recordGemm(c.rec, a); !r) return r;
-                }
+                if (auto r = biasGradients(c, wi, ones, *dxp, *dq, NT, GH); !r) return r;
             }
             if (!dIn.empty()) {  // (N*T, in) += dxp W_ih
-                ops::GemmArgs a{.M = NT, .N = inK, .K = GH, .beta = 1.0f, .a = *dxp,
-                                .b = c.weights[wi].range, .c = dIn};
+                ops::GemmArgs a{.M = NT, .N = inK, .K = GH, .beta = dInAdds ? 1.0f : 0.0f,
+                                .a = *dxp, .b = c.weights[wi].range, .c = dIn};
                 if (auto r = ops::recordGemm(c.rec, a); !r) return r;
+                dInAdds = true;
             }
         }
         dSeq = dIn;

@@ -5,6 +5,9 @@
 #include "argmax_push.h"
 
 layout(local_size_x = 64) in;
+// One row per invocation instead (metrics.cpp picks it on CPU devices, where a workgroup
+// barrier costs more than walking a row alone).
+layout(constant_id = 0) const bool kRowPerInvocation = false;
 layout(push_constant) uniform Push { ArgmaxPush p; };
 layout(std430, binding = 0) readonly buffer Logits { float logits[]; };
 layout(std430, binding = 1) writeonly buffer Pred { float pred[]; };
@@ -16,6 +19,23 @@ shared uint bestIndex[64];
 bool beats(float va, uint ia, float vb, uint ib) { return va > vb || (va == vb && ia < ib); }
 
 void main() {
+    if (kRowPerInvocation) {
+        const uint stride = gl_NumWorkGroups.x * 64u;
+        for (uint row = gl_GlobalInvocationID.x; row < p.rows; row += stride) {
+            const uint base = p.offLogits + row * p.classes;
+            float v = uintBitsToFloat(0xff800000u);  // -inf
+            uint idx = 0xffffffffu;
+            for (uint k = 0u; k < p.classes; ++k) {
+                const float c = logits[base + k];
+                if (beats(c, k, v, idx)) {
+                    v = c;
+                    idx = k;
+                }
+            }
+            pred[p.offPred + row] = idx == 0xffffffffu ? 0.0 : float(idx);
+        }
+        return;
+    }
     const uint t = gl_LocalInvocationID.x;
     for (uint row = gl_WorkGroupID.x; row < p.rows; row += gl_NumWorkGroups.x) {
         const uint base = p.offLogits + row * p.classes;

@@ -8,6 +8,13 @@
 #include "activation.glsl"
 
 layout(local_size_x = 64) in;
+// The push constants' mode, activation, dropOn and accumulate again as specialization constants
+// (attention.cpp passes both), so that each use compiles to its few instructions: lavapipe
+// otherwise evaluates the whole activation switch per element.
+layout(constant_id = 0) const uint kMode = 0u;
+layout(constant_id = 1) const uint kActivation = 0u;
+layout(constant_id = 2) const bool kDropOn = false;
+layout(constant_id = 3) const bool kAccumulate = false;
 layout(push_constant) uniform Push { AttentionEltwisePush p; };
 layout(std430, binding = 0) readonly buffer A { float a[]; };
 layout(std430, binding = 1) readonly buffer B { float b[]; };
@@ -17,19 +24,19 @@ layout(std430, binding = 3) readonly buffer Seed { uint seedWords[]; };
 void main() {
     const uint stride = gl_NumWorkGroups.x * 64u;
     // The seed buffer is bound only when dropout is on.
-    const uvec2 siteSeed = p.dropOn != 0u
+    const uvec2 siteSeed = kDropOn
         ? strataSiteSeed(uvec2(seedWords[p.offSeed], seedWords[p.offSeed + 1u]), p.site)
         : uvec2(0u);
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
         float v = b[p.offB + i];
-        if (p.mode == STRATA_ATTN_ACT_DROP) v = activate(p.activation, v, 0.0);
-        if (p.dropOn != 0u) v = strataDropout(siteSeed, p.first + i, p.p, v);
-        if (p.mode == STRATA_ATTN_RESIDUAL_DROP) v += a[p.offA + i];
-        if (p.mode == STRATA_ATTN_DROP_ACT_GRAD) {
-            v *= activateDerivative(p.activation, a[p.offA + i], 0.0);
+        if (kMode == STRATA_ATTN_ACT_DROP) v = activate(kActivation, v, 0.0);
+        if (kDropOn) v = strataDropout(siteSeed, p.first + i, p.p, v);
+        if (kMode == STRATA_ATTN_RESIDUAL_DROP) v += a[p.offA + i];
+        if (kMode == STRATA_ATTN_DROP_ACT_GRAD) {
+            v *= activateDerivative(kActivation, a[p.offA + i], 0.0);
         }
-        const bool add = p.accumulate != 0u &&
-                         (p.mode == STRATA_ATTN_DROP || p.mode == STRATA_ATTN_DROP_ACT_GRAD);
+        const bool add =
+            kAccumulate && (kMode == STRATA_ATTN_DROP || kMode == STRATA_ATTN_DROP_ACT_GRAD);
         y[p.offY + i] = add ? y[p.offY + i] + v : v;
     }
 }

@@ -8,6 +8,9 @@
 #include "reduce.glsl"
 
 layout(local_size_x = 64) in;
+// Phase 1 with one row per invocation instead (loss.cpp picks it on CPU devices, where a
+// workgroup barrier costs more than walking a row of classes alone).
+layout(constant_id = 0) const bool kRowPerInvocation = false;
 layout(push_constant) uniform Push { CrossEntropyPush p; };
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer T { float target[]; };
@@ -30,6 +33,26 @@ void main() {
     }
     const float scale = scaleValue[p.offScale];
     const float uniformShare = p.smoothing / float(p.classes);
+    if (kRowPerInvocation) {
+        const uint stride = gl_NumWorkGroups.x * 64u;
+        for (uint row = gl_GlobalInvocationID.x; row < p.rows; row += stride) {
+            const int cls = int(round(target[p.offT + row]));
+            if (!counts(cls)) continue;
+            const uint xb = p.offX + row * p.classes;
+            const uint db = p.offDx + row * p.classes;
+            float m = -3.402823466e38;
+            for (uint k = 0u; k < p.classes; ++k) m = max(m, x[xb + k]);
+            float s = 0.0;
+            for (uint k = 0u; k < p.classes; ++k) s += exp(x[xb + k] - m);
+            const float inv = 1.0 / s;
+            for (uint k = 0u; k < p.classes; ++k) {
+                const float prob = exp(x[xb + k] - m) * inv;
+                const float want = (int(k) == cls ? 1.0 - p.smoothing : 0.0) + uniformShare;
+                dx[db + k] += scale * (prob - want);
+            }
+        }
+        return;
+    }
     for (uint row = gl_WorkGroupID.x; row < p.rows; row += gl_NumWorkGroups.x) {
         const int cls = int(round(target[p.offT + row]));
         if (!counts(cls)) continue;  // uniform across the workgroup

@@ -9,12 +9,43 @@
 #include "reduce.glsl"
 
 layout(local_size_x = 64) in;
+// One row per invocation instead (loss.cpp picks it on CPU devices, where a workgroup barrier
+// costs more than walking a row of classes alone).
+layout(constant_id = 0) const bool kRowPerInvocation = false;
 layout(push_constant) uniform Push { CrossEntropyPush p; };
 layout(std430, binding = 0) readonly buffer X { float x[]; };
 layout(std430, binding = 1) readonly buffer T { float target[]; };
 layout(std430, binding = 2) writeonly buffer Partial { float partial[]; };
 
+// partial[r] and the count of row r, by one invocation.
+void rowAlone(uint row) {
+    const int cls = int(round(target[p.offT + row]));
+    if (cls == p.ignoreIndex || cls < 0 || cls >= int(p.classes)) {
+        partial[p.offPartial + row] = 0.0;
+        partial[p.offPartial + p.countAt + row] = 0.0;
+        return;
+    }
+    const uint xb = p.offX + row * p.classes;
+    float m = -3.402823466e38;
+    for (uint k = 0u; k < p.classes; ++k) m = max(m, x[xb + k]);
+    vec2 s = vec2(0.0);  // (sum exp(x - m), sum x)
+    for (uint k = 0u; k < p.classes; ++k) {
+        const float v = x[xb + k];
+        s += vec2(exp(v - m), v);
+    }
+    const float logZ = m + log(s.x);
+    const float nll = logZ - x[xb + uint(cls)];
+    const float uniformPart = logZ - s.y / float(p.classes);
+    partial[p.offPartial + row] = (1.0 - p.smoothing) * nll + p.smoothing * uniformPart;
+    partial[p.offPartial + p.countAt + row] = 1.0;
+}
+
 void main() {
+    if (kRowPerInvocation) {
+        const uint stride = gl_NumWorkGroups.x * 64u;
+        for (uint row = gl_GlobalInvocationID.x; row < p.rows; row += stride) rowAlone(row);
+        return;
+    }
     const uint t = gl_LocalInvocationID.x;
     for (uint row = gl_WorkGroupID.x; row < p.rows; row += gl_NumWorkGroups.x) {
         const int cls = int(round(target[p.offT + row]));

@@ -19,6 +19,9 @@ layout(constant_id = 0) const bool kTransA = false;
 layout(constant_id = 1) const bool kTransB = false;
 layout(constant_id = 2) const bool kVecA = false;
 layout(constant_id = 3) const bool kVecB = false;
+// The epilogue's activation (also in the push constants): as a specialization constant the
+// epilogue compiles to that one function instead of activate()'s whole switch per output.
+layout(constant_id = 4) const uint kActivation = 0u;
 
 layout(push_constant) uniform Push { GemmPush p; };
 layout(binding = 0) uniform samplerBuffer matA;
@@ -173,7 +176,7 @@ void main() {
             if (p.beta != 0.0) v += p.beta * matC[at];
             if (p.hasBias == kGemmBiasColumn) v += bias[p.offBias + c];
             if (p.hasBias == kGemmBiasRow) v += bias[p.offBias + batch * p.strideBias + r];
-            matC[at] = activate(p.activation, v, p.actParam);
+            matC[at] = activate(kActivation, v, p.actParam);
         }
     }
 }

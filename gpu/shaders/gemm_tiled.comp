@@ -8,6 +8,8 @@
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(constant_id = 0) const bool kTransA = false;
 layout(constant_id = 1) const bool kTransB = false;
+// The epilogue's activation (also in the push constants), compiled in.
+layout(constant_id = 2) const uint kActivation = 0u;
 
 layout(push_constant) uniform Push { GemmPush p; };
 layout(std430, binding = 0) readonly buffer MatA { float matA[]; };
@@ -81,7 +83,7 @@ void main() {
             if (p.beta != 0.0) v += p.beta * matC[at];
             if (p.hasBias == kGemmBiasColumn) v += bias[p.offBias + c];
             if (p.hasBias == kGemmBiasRow) v += bias[p.offBias + batch * p.strideBias + r];
-            matC[at] = activate(p.activation, v, p.actParam);
+            matC[at] = activate(kActivation, v, p.actParam);
         }
     }
 }

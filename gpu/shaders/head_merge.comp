@@ -1,6 +1,6 @@
 #version 450
 // Head-major (N, H, L, Dh) → rows (N, L, stride) for up to three column blocks: the inverse of
-// head_split, iterating over the row-major side so its writes are consecutive.
+// head_split.
 #extension GL_GOOGLE_include_directive : require
 #include "head_push.h"
 
@@ -11,27 +11,26 @@ layout(std430, binding = 1) readonly buffer H0 { float heads0[]; };
 layout(std430, binding = 2) readonly buffer H1 { float heads1[]; };
 layout(std430, binding = 3) readonly buffer H2 { float heads2[]; };
 
+// One invocation per (row, block, head) segment of Dh floats: the index arithmetic (integer
+// divisions, which lavapipe does one lane at a time) once per segment, not once per float.
 void main() {
     const uint e = p.h * p.dh;
-    const uint width = e * p.parts;  // columns written per row
+    const uint segments = p.n * p.l * p.parts * p.h;
     const uint stride = gl_NumWorkGroups.x * 64u;
-    for (uint i = gl_GlobalInvocationID.x; i < p.n * p.l * width; i += stride) {
-        const uint row = i / width;  // b * L + t
-        const uint col = i % width;
-        const uint part = col / e;
-        const uint hh = (col % e) / p.dh;
-        const uint d = col % p.dh;
+    for (uint i = gl_GlobalInvocationID.x; i < segments; i += stride) {
+        const uint hh = i % p.h;
+        const uint part = (i / p.h) % p.parts;
+        const uint row = i / (p.h * p.parts);  // b * L + t
         const uint b = row / p.l;
         const uint t = row % p.l;
-        const uint k = ((b * p.h + hh) * p.l + t) * p.dh + d;
-        float v;
+        const uint dst = p.offRows + row * p.stride + p.col0 + part * e + hh * p.dh;
+        const uint src = ((b * p.h + hh) * p.l + t) * p.dh;  // head-major
         if (part == 0u) {
-            v = heads0[p.offHeads0 + k];
+            for (uint d = 0u; d < p.dh; ++d) rows[dst + d] = heads0[p.offHeads0 + src + d];
         } else if (part == 1u) {
-            v = heads1[p.offHeads1 + k];
+            for (uint d = 0u; d < p.dh; ++d) rows[dst + d] = heads1[p.offHeads1 + src + d];
         } else {
-            v = heads2[p.offHeads2 + k];
+            for (uint d = 0u; d < p.dh; ++d) rows[dst + d] = heads2[p.offHeads2 + src + d];
         }
-        rows[p.offRows + row * p.stride + p.col0 + col] = v;
     }
 }

@@ -11,25 +11,26 @@ layout(std430, binding = 1) writeonly buffer H0 { float heads0[]; };
 layout(std430, binding = 2) writeonly buffer H1 { float heads1[]; };
 layout(std430, binding = 3) writeonly buffer H2 { float heads2[]; };
 
+// One invocation per (row, block, head) segment of Dh floats: the index arithmetic (integer
+// divisions, which lavapipe does one lane at a time) once per segment, not once per float.
 void main() {
     const uint e = p.h * p.dh;
-    const uint per = p.n * p.l * e;  // elements per block
+    const uint segments = p.n * p.l * p.parts * p.h;
     const uint stride = gl_NumWorkGroups.x * 64u;
-    for (uint i = gl_GlobalInvocationID.x; i < per * p.parts; i += stride) {
-        const uint part = i / per;
-        const uint k = i % per;  // head-major index ((b * H + hh) * L + t) * Dh + d
-        const uint d = k % p.dh;
-        const uint t = (k / p.dh) % p.l;
-        const uint hh = (k / (p.dh * p.l)) % p.h;
-        const uint b = k / (p.dh * p.l * p.h);
-        const uint col = p.col0 + part * e + hh * p.dh + d;
-        const float v = rows[p.offRows + (b * p.l + t) * p.stride + col];
+    for (uint i = gl_GlobalInvocationID.x; i < segments; i += stride) {
+        const uint hh = i % p.h;
+        const uint part = (i / p.h) % p.parts;
+        const uint row = i / (p.h * p.parts);  // b * L + t
+        const uint b = row / p.l;
+        const uint t = row % p.l;
+        const uint src = p.offRows + row * p.stride + p.col0 + part * e + hh * p.dh;
+        const uint dst = ((b * p.h + hh) * p.l + t) * p.dh;  // head-major
         if (part == 0u) {
-            heads0[p.offHeads0 + k] = v;
+            for (uint d = 0u; d < p.dh; ++d) heads0[p.offHeads0 + dst + d] = rows[src + d];
         } else if (part == 1u) {
-            heads1[p.offHeads1 + k] = v;
+            for (uint d = 0u; d < p.dh; ++d) heads1[p.offHeads1 + dst + d] = rows[src + d];
         } else {
-            heads2[p.offHeads2 + k] = v;
+            for (uint d = 0u; d < p.dh; ++d) heads2[p.offHeads2 + dst + d] = rows[src + d];
         }
     }
 }

@@ -6,6 +6,16 @@
 #include "pool_push.h"
 
 layout(local_size_x = 64) in;
+// The geometry again as specialization constants (pool.cpp passes both): divisions by
+// constants and fixed window loops compile to a few instructions, where lavapipe otherwise
+// divides lane by lane for every item.
+layout(constant_id = 0) const uint kHeight = 1u;
+layout(constant_id = 1) const uint kWidth = 1u;
+layout(constant_id = 2) const uint kOutH = 1u;
+layout(constant_id = 3) const uint kOutW = 1u;
+layout(constant_id = 4) const uint kKernel = 1u;
+layout(constant_id = 5) const uint kStride = 1u;
+layout(constant_id = 6) const uint kPadding = 0u;
 layout(push_constant) uniform Push { PoolPush p; };
 layout(std430, binding = 0) readonly buffer X { float x[]; };     // (planes, H, W)
 layout(std430, binding = 1) writeonly buffer Y { float y[]; };    // (planes, OH, OW)
@@ -14,24 +24,24 @@ layout(std430, binding = 2) writeonly buffer Arg { float arg[]; };  // (planes, 
 void main() {
     const uint step = gl_NumWorkGroups.x * 64u;
     for (uint i = gl_GlobalInvocationID.x; i < p.count; i += step) {
-        const uint ox = i % p.outW;
-        const uint t = i / p.outW;
-        const uint oy = t % p.outH;
-        const uint plane = t / p.outH;
-        const uint base = p.offX + plane * p.height * p.width;
+        const uint ox = i % kOutW;
+        const uint t = i / kOutW;
+        const uint oy = t % kOutH;
+        const uint plane = t / kOutH;
+        const uint base = p.offX + plane * kHeight * kWidth;
         float best = 0.0;
         int at = -1;
-        for (uint ky = 0u; ky < p.kernel; ++ky) {
-            const int iy = int(oy * p.stride + ky) - int(p.padding);
-            if (iy < 0 || iy >= int(p.height)) continue;
-            for (uint kx = 0u; kx < p.kernel; ++kx) {
-                const int ix = int(ox * p.stride + kx) - int(p.padding);
-                if (ix < 0 || ix >= int(p.width)) continue;
-                const float v = x[base + uint(iy) * p.width + uint(ix)];
+        for (uint ky = 0u; ky < kKernel; ++ky) {
+            const int iy = int(oy * kStride + ky) - int(kPadding);
+            if (iy < 0 || iy >= int(kHeight)) continue;
+            for (uint kx = 0u; kx < kKernel; ++kx) {
+                const int ix = int(ox * kStride + kx) - int(kPadding);
+                if (ix < 0 || ix >= int(kWidth)) continue;
+                const float v = x[base + uint(iy) * kWidth + uint(ix)];
                 // Like the CPU: a NaN ends the scan of its window row only.
                 if (at < 0 || v > best || isnan(v)) {
                     best = v;
-                    at = iy * int(p.width) + ix;
+                    at = iy * int(kWidth) + ix;
                     if (isnan(v)) break;
                 }
             }

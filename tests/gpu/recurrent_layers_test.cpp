@@ -61,6 +61,27 @@ TEST_F(RecurrentKernelTest, LongSequenceKeepsBackpropThroughTimeExact) {
                       .tol = 2e-4}), 0u);
 }
 
+// The fused step kernels read W_hh and the states as whole 4-float texels when the hidden size
+// is a multiple of 4 (hidden 7 and 9 above take the one-float path), and each invocation owns 8
+// batch rows: hidden 8 and 12 with batch 11 (a partial block of rows after a full one), every
+// cell, bidirectional and two layers so that the texel offsets of every direction are exercised.
+TEST_F(RecurrentKernelTest, WholeTexelPathAndPartialRowBlocksMatchCpu) {
+    for (const char* type : {"rnn", "lstm", "gru"}) {
+        for (int64_t hidden : {8, 12}) {
+            SCOPED_TRACE(std::string(type) + " hidden " + std::to_string(hidden));
+            EXPECT_GT(expectMatchesCpu({.type = type,
+                              .params = {{"hidden_size", hidden},
+                                         {"num_layers", int64_t(2)},
+                                         {"bidirectional", hidden == 12},
+                                         {"output", std::string(hidden == 8 ? "sequence"
+                                                                            : "last")}},
+                              .inputs = {{Shape({1, 6, 4}), DType::Float32}},
+                              .batch = 11,
+                              .tol = 2e-4}), 0u);
+        }
+    }
+}
+
 TEST_F(LayerKernelTest, EmbeddingMatchesCpu) {
     // 6 rows for 21 or 3 ids: rows repeat within the batch, so gradients of repeated ids add.
     for (const auto& [shape, batch] : std::vector<std::pair<Shape, int64_t>>{
