@@ -91,12 +91,49 @@ ops::RnnStep stepOf(const Dims& d, uint32_t dir, uint32_t s) {
             .relu = d.relu};
 }
 
+const char* cellName(RnnCell cell) {
+    return cell == RnnCell::Rnn ? "rnn" : cell == RnnCell::Lstm ? "lstm" : "gru";
+}
+
+// Sequences split across bindings (recurrent.cpp binds each step's rows, the GEMMs split along
+// rows or the reduction), but a weight matrix is bound whole by the products that read it and by
+// those that form its gradient: refuse a layer whose weight (or its gradient, in `grads`) cannot
+// be bound, naming the weight as PyTorch does.
+Result<void> checkWeightsBind(const GpuOpContext& c, const Dims& d,
+                              const std::vector<GpuTensor>& tensors) {
+    const Device& dev = c.rec.device();
+    const bool grads = &tensors == &c.gradWeights;
+    for (uint32_t k = 0; k < d.layers; ++k) {
+        for (uint32_t dir = 0; dir < d.dirs; ++dir) {
+            for (uint32_t which = 0; which < 2; ++which) {
+                const size_t i = d.weightIndex(k, dir) + which;
+                if (i >= tensors.size() || tensors[i].range.empty()) continue;
+                const BufferRange& r = tensors[i].range;
+                if (r.offset % dev.bindingAlignment() + r.size <= dev.maxBindingBytes()) continue;
+                const uint32_t cols = which == 0 ? d.inputSize(k) : d.hidden;
+                const std::string name = std::string(which == 0 ? "weight_ih_l" : "weight_hh_l") +
+                                         std::to_string(k) + (dir == 1 ? "_reverse" : "");
+                return fail(std::string(cellName(d.cell)) + " '" + c.name + "': " +
+                            (grads ? "the gradient of " : "") + name + " [" +
+                            std::to_string(d.gateWidth()) + ", " + std::to_string(cols) +
+                            "] spans " + byteText(r.size) +
+                            ", more than the device binds at once (" +
+                            byteText(dev.maxBindingBytes()) + "), and a weight is not split; "
+                            "a smaller hidden_size" + (which == 0 ? " or input size" : "") +
+                            " fits.");
+            }
+        }
+    }
+    return {};
+}
+
 Result<BufferRange> scratchOf(const GpuOpContext& c, uint64_t floats, const std::string& what) {
     return c.scratch(floats, c.name + " " + what);
 }
 
 Result<void> recurrent_fwd(RnnCell cell, const GpuOpContext& c) {
     const Dims d = readDims(cell, c);
+    if (auto r = checkWeightsBind(c, d, c.weights); !r) return r;
     const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
     const uint64_t NH = uint64_t(N) * H;
     auto pre = scratchOf(c, uint64_t(N) * T * GH, "input projections");  // (N, T, GH)
@@ -145,8 +182,9 @@ const GpuTensor* gradWeight(const GpuOpContext& c, size_t i) {
 }
 
 // b_ih += 1ᵀ dxp and b_hh += 1ᵀ dq. When the two gradients lie next to each other (the
-// arena keeps a layer's tensors in order) and dq follows dxp, one batched GEMM does both:
-// lavapipe pays a dispatch (~60 µs) for what is little arithmetic here.
+// arena keeps a layer's tensors in order), dq follows dxp and both fit one binding, one batched
+// GEMM does both: lavapipe pays a dispatch (~60 µs) for what is little arithmetic here. Else
+// two GEMMs, which split their long reduction across bindings.
 Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& ones,
                            const BufferRange& dxp, const BufferRange& dq, uint32_t NT,
                            uint32_t GH) {
@@ -156,7 +194,9 @@ Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& 
     const uint64_t rows = uint64_t(NT) * GH;  // floats of dxp and of dq
     if (gi && gh && gi->range.buffer == gh->range.buffer &&
         gh->range.offset == gi->range.offset + bytes && dq.buffer == dxp.buffer &&
-        dq.offset == dxp.offset + rows * 4) {
+        dq.offset == dxp.offset + rows * 4 &&
+        dxp.offset % c.rec.device().bindingAlignment() + 2 * rows * 4 <=
+            c.rec.device().maxBindingBytes()) {
         // Packed strides: ones (2, 1, NT), [dxp; dq] (2, NT, GH), [b_ih; b_hh] (2, 1, GH).
         ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .batch = 2, .beta = 1.0f,
                         .a = ones.floatsAt(0, 2ull * NT),
@@ -175,6 +215,8 @@ Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& 
 
 Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
     const Dims d = readDims(cell, c);
+    if (auto r = checkWeightsBind(c, d, c.weights); !r) return r;
+    if (auto r = checkWeightsBind(c, d, c.gradWeights); !r) return r;
     const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
     const uint32_t HD = H * d.dirs, NT = N * T;
     const uint64_t NH = uint64_t(N) * H;
