@@ -99,7 +99,7 @@ uint64_t bindableFloats(const Device& dev) {
 }
 
 // Batch rows per dispatch of one step: all N when every window fits one binding (one dispatch
-// per step, as lavapipe wants), else the most that fit, in whole blocks of the shaders' rows.
+// per step, as lavapipe wants), else as few blocks of batch rows as fit.
 // seqWidths: row lengths of the sequence tensors the step binds; rowWidths: of the per-step
 // tensors; whole: tensors bound whole (W_hh, b_hh).
 Result<uint32_t> rowsPerDispatch(const Device& dev, const RnnStep& s, uint32_t t0, uint32_t t1,
@@ -120,7 +120,9 @@ Result<uint32_t> rowsPerDispatch(const Device& dev, const RnnStep& s, uint32_t t
     const uint64_t times = t1 - t0 + 1;
     for (uint64_t w : seqWidths) {
         if (w == 0) continue;
-        nb = times * w > limit ? 0 : std::min(nb, (limit - times * w) / (uint64_t(s.steps) * w) + 1);
+        // (nb - 1) * T + times rows of w floats.
+        const uint64_t fit = times * w > limit ? 0 : (limit - times * w) / (s.steps * w) + 1;
+        nb = std::min(nb, fit);
     }
     for (uint64_t w : rowWidths) {
         if (w != 0) nb = std::min(nb, limit / w);
@@ -131,8 +133,9 @@ Result<uint32_t> rowsPerDispatch(const Device& dev, const RnnStep& s, uint32_t t
                     byteText(widest * 4) + ", more than the device binds at once (" +
                     byteText(dev.maxBindingBytes()) + "); a smaller hidden_size fits.");
     }
-    if (nb < s.batch && nb > kRowsPerInvocation) nb = nb / kRowsPerInvocation * kRowsPerInvocation;
-    return uint32_t(nb);
+    // As few blocks as fit, of even sizes.
+    const uint64_t blocks = (s.batch + nb - 1) / nb;
+    return uint32_t((s.batch + blocks - 1) / blocks);
 }
 
 }  // namespace
@@ -141,7 +144,9 @@ Result<void> recordRnnStepFwd(Recorder& rec, const RnnStep& s, const RnnStepFwdT
                               const std::string& label) {
     const Device& dev = rec.device();
     const uint32_t H = s.hidden, GH = gateCount(s.cell) * H;
-    if (x.hsNext.floats() < uint64_t(s.batch) * H) return fail("'" + label + "' needs a state row.");
+    if (x.hsNext.floats() < uint64_t(s.batch) * H) {
+        return fail("'" + label + "' needs a state row.");
+    }
     const bool first = s.tPrev < 0;
     const uint32_t t0 = first ? s.t : std::min<uint32_t>(s.t, uint32_t(s.tPrev));
     const uint32_t t1 = first ? s.t : std::max<uint32_t>(s.t, uint32_t(s.tPrev));

@@ -1,7 +1,11 @@
 #pragma once
 // One time step of an rnn/lstm/gru layer direction, forward and backward: fused kernels that
 // include the recurrent product with W_hh, one dispatch per step (gpu/ops/recurrent_layers.cpp
-// strings them together).
+// strings them together). A step binds only its own rows of the sequence tensors (times t and
+// t_prev of every batch row), so sequences far larger than one binding run; when even those rows
+// of the whole batch exceed maxStorageBufferRange, the step is split into blocks of batch rows
+// (one dispatch each). W_hh and b_hh are bound whole: a step refuses, naming them, when they do
+// not fit.
 #include <cstdint>
 
 #include "gpu/recorder.h"

@@ -9,6 +9,11 @@
 // next step reads. Backward walks the steps in reverse with one kernel per step that forms
 // dLoss/dh_t = dq_{t+1} W_hh + dy_t and the gate gradients; the weight, bias and input
 // gradients are then one GEMM each over all steps.
+//
+// Tensors larger than one binding: the step kernels bind each step's rows (and split the batch
+// when needed, gpu/ops/recurrent.cpp), the GEMMs over all steps split along rows or along their
+// long reduction (gpu/ops/gemm.cpp); only a weight matrix is bound whole, so a layer whose
+// weight exceeds a binding is refused up front with the weight's PyTorch name.
 #include <string>
 
 #include "gpu/layer_kernels.h"

@@ -170,8 +170,8 @@ TEST_F(BindingLimitTest, RecurrentLayersSplitAcrossBindings) {
     for (const char* type : {"rnn", "lstm", "gru"}) {
         SCOPED_TRACE(type);
         // hidden 48 on (12, 20, 32), bidirectional: the sequence output (12, 20, 96) is 23040
-        // floats, lstm's input projections (12, 20, 192) 46080; blocks of 5, 5 and 2 batch
-        // rows for lstm, so a partial block of the shaders' 8 rows.
+        // floats, lstm's input projections (12, 20, 192) 46080: each step runs in blocks of
+        // batch rows (rnn 2 of 6, lstm 3 of 4), partial blocks of the shaders' 8 rows.
         expectSplitMatchesCpu({.type = type,
                                .params = {{"hidden_size", int64_t(48)}, {"bidirectional", true}},
                                .inputs = {f32({1, 20, 32})}, .batch = 12, .tol = 2e-4},
