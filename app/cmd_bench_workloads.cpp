@@ -238,6 +238,8 @@ Result<void> makeJob(Job& job, const WorkloadName& w, const Options& o) {
     return {};
 }
 
+Result<void> collect(Job& job, bool all);
+
 // One training step: this step's batch into the inputs, then forward, backward and update.
 Result<void> step(Job& job) {
     const int64_t b = job.program.batch;
@@ -259,13 +261,23 @@ Result<void> step(Job& job) {
     v.step = job.step;
     v.seed = kSeed * 0x9E3779B97F4A7C15ull + uint64_t(job.step);
     v.batch = b;
-    auto r = job.backend->trainStep(v);
-    if (!r) return r.error();
-    job.last = *r;
-    if (!r->applied) {
-        return fail("step " + std::to_string(job.step) + " gave a loss of " +
-                    std::to_string(r->loss) + " and a gradient norm of " +
-                    std::to_string(r->gradNorm) + "; nothing was updated");
+    // Queued like the Trainer's steps: a backend that pipelines keeps the device busy while
+    // this thread prepares the next step, so a step's time is the time between two.
+    if (auto r = job.backend->queueStep(v); !r) return r.error();
+    return collect(job, false);
+}
+
+// The results of the finished steps (all of them when `all`), each checked.
+Result<void> collect(Job& job, bool all) {
+    auto done = job.backend->finishedSteps(all);
+    if (!done) return done.error();
+    for (const StepResult& r : *done) {
+        job.last = r;
+        if (!r.applied) {
+            return fail("a step gave a loss of " + std::to_string(r.loss) +
+                        " and a gradient norm of " + std::to_string(r.gradNorm) +
+                        "; nothing was updated");
+        }
     }
     return {};
 }
@@ -280,6 +292,7 @@ Result<std::vector<double>> timedSteps(Job& job, const Options& o) {
         if (auto r = step(job); !r) return r.error();
         seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
     }
+    if (auto r = collect(job, true); !r) return r.error();
     return seconds;
 }
 
@@ -299,6 +312,7 @@ int runWorkload(const WorkloadName& w, const Options& o) {
     // its timers saw.
     job.backend->resetTimings();
     if (auto r = step(job); !r) return fault(r.message());
+    if (auto r = collect(job, true); !r) return fault(r.message());
     int64_t dispatches = job.backend->dispatchesPerStep();
     if (dispatches < 0) {
         int64_t calls = 0;
@@ -318,7 +332,8 @@ int runWorkload(const WorkloadName& w, const Options& o) {
                   : "VmHWM minus RSS before the model (peak not resettable here: upper bound)";
     } else {
         peakMb = double(held) / kMiB;
-        how = "bytes of the backend's device buffers (arenas, scratch, step values, staging)";
+        how = "bytes of the backend's device-local buffers (arenas, scratch; the host-visible "
+              "staging, step values and parameter copies are host memory)";
     }
     const double need = double(neededBytes(job.program)) / kMiB;
     const double med = median(*seconds);

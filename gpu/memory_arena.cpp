@@ -63,7 +63,12 @@ Result<std::unique_ptr<DeviceBuffer>> DeviceBuffer::create(Device& device, uint6
     const VkMemoryPropertyFlags wanted =
         hostVisible ? VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT
                     : VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT;
-    auto type = device.memoryType(req.memoryTypeBits, wanted);
+    // The host reads back what it maps (results, parameter copies, downloads): cached memory
+    // where the device offers it, else uncached reads are many times slower.
+    auto type = hostVisible ? device.memoryType(req.memoryTypeBits,
+                                                wanted | VK_MEMORY_PROPERTY_HOST_CACHED_BIT)
+                            : device.memoryType(req.memoryTypeBits, wanted);
+    if (!type && hostVisible) type = device.memoryType(req.memoryTypeBits, wanted);
     if (!type) return type.error();
     VkMemoryAllocateInfo ai{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
     ai.allocationSize = req.size;

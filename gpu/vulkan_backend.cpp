@@ -19,25 +19,13 @@ namespace strata::gpu {
 namespace {
 
 constexpr uint32_t kOneBits = 0x3f800000u;  // 1.0f: the seed of backward, d loss / d loss
-// Uploads and downloads pass through the staging ring in chunks, one waited-for submission each.
-// It counts towards the device memory a run holds, so it is as large as the largest input tensor
-// of a batch (a step's inputs go in one copy each) within [64 KiB, 1 MiB]: a fixed 1 MiB was
-// larger than a small model's whole activation arena. Weights and evaluation outputs, moved now
-// and then, may take several chunks.
-constexpr uint64_t kMinStagingBytes = 64 << 10;
-constexpr uint64_t kMaxStagingBytes = 1 << 20;
+// Uploads and downloads pass through this in chunks: big enough for a batch or a layer's weights
+// in one copy, small beside the model (it counts towards the device memory a run holds).
+constexpr uint64_t kStagingBytes = 1 << 20;
 // Scratch starts small and grows to what the largest op asks for (whole recordings are redone).
 constexpr uint64_t kScratchQuantum = 64 << 10;
 
 uint64_t alignUp(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
-uint64_t stagingBytesFor(const Program* program) {
-    uint64_t bytes = kMinStagingBytes;
-    for (const InputBinding& in : program ? program->inputs : std::vector<InputBinding>{}) {
-        bytes = std::max(bytes, uint64_t(program->tensor(in.tensor).numel) * 4);
-    }
-    return std::min(alignUp(bytes, 4096), kMaxStagingBytes);
-}
 
 }  // namespace
 
@@ -51,7 +39,7 @@ Result<std::unique_ptr<VulkanBackend>> VulkanBackend::create(std::shared_ptr<Ins
     auto pipelines = PipelineCache::create(*self->m_device);
     if (!pipelines) return pipelines.error();
     self->m_pipelines = std::move(*pipelines);
-    auto staging = StagingRing::create(*self->m_device, stagingBytesFor(nullptr));
+    auto staging = StagingRing::create(*self->m_device, kStagingBytes);
     if (!staging) return staging.error();
     self->m_staging = std::move(*staging);
     return self;
@@ -92,9 +80,6 @@ Result<void> VulkanBackend::prepare(const Program& program) {
     STRATA_TRY(make(program.trainableFloats, false, "the gradients", m_grads));
     STRATA_TRY(make(stateFloats, false, "the optimizer state", m_state));
     STRATA_TRY(make(program.activationFloats, false, "the activations", m_activations));
-    auto staging = StagingRing::create(*m_device, stagingBytesFor(&program));
-    if (!staging) return staging.error();
-    m_staging = std::move(*staging);
     const uint64_t stepBytes = kSlots * slotBytes() + 4;  // the slots, then the halt flag
     STRATA_TRY(make(int64_t(stepBytes / 4), true, "the step values", m_step));
     std::memset(m_step->mapped(), 0, m_step->size());
@@ -241,9 +226,10 @@ bool VulkanBackend::setProfiling(bool on) {
 }
 
 int64_t VulkanBackend::deviceBytes() const {
-    uint64_t bytes = stagingBytesFor(m_program);
-    for (const auto* b : {&m_params, &m_grads, &m_state, &m_activations, &m_step, &m_scratch,
-                          &m_mirror[0], &m_mirror[1]}) {
+    // Device-local buffers only: the staging ring, the step values and the parameters' host
+    // copies are host-visible memory, which a GPU keeps in host RAM.
+    uint64_t bytes = 0;
+    for (const auto* b : {&m_params, &m_grads, &m_state, &m_activations, &m_scratch}) {
         if (*b) bytes += (*b)->size();
     }
     return int64_t(bytes);
@@ -435,8 +421,7 @@ Result<void> VulkanBackend::setInput(const std::string& field, std::span<const f
     STRATA_TRY(drain());
     for (TensorId t : *targets) {
         STRATA_TRY(m_staging->upload(rangeOf(t, n), values.data(), values.size() * 4));
-        const uint64_t chunk = stagingBytesFor(m_program);
-        m_inputCopies += int64_t((values.size() * 4 + chunk - 1) / chunk);
+        m_inputCopies += int64_t((values.size() * 4 + kStagingBytes - 1) / kStagingBytes);
     }
     m_n = n;
     return {};

@@ -61,7 +61,7 @@ public:
     bool setProfiling(bool on) override;
     std::vector<OpTiming> timings() const override { return m_timings; }
     void resetTimings() override { m_timings.clear(); }
-    int64_t deviceBytes() const override;
+    int64_t deviceBytes() const override;  // device-local: arenas and scratch
     int64_t dispatchesPerStep() const override { return m_stepCommands; }
     bool keepsDataResident() const override { return true; }
     Result<bool> makeResident(int set, const std::string& field, std::span<const float> rows,

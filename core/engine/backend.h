@@ -141,8 +141,9 @@ public:
         return false;
     }
 
-    // Bytes the backend holds for the prepared program (arenas, scratch, staging; not the
-    // resident data), for `strata bench`; -1 when it does not say.
+    // Device memory the backend holds for the prepared program (arenas and scratch; not the
+    // resident data, nor host-visible staging and readback buffers), for `strata bench`; -1 when
+    // it does not say.
     virtual int64_t deviceBytes() const { return -1; }
     // Kernel dispatches plus transfer commands of the last trainStep, the uploads or row
     // gathers that filled its inputs included; -1 when the backend does not count them.

@@ -23,7 +23,8 @@ struct BatchNormFwdArgs {
     BufferRange mean, invstd;                // (channels) aux written for backward
 };
 
-// One dispatch: statistics, running-statistic update, aux and output.
+// One dispatch: statistics, running-statistic update, aux and output. A tensor larger than one
+// binding takes three dispatches per chunk (sums, squared deviations, output).
 Result<void> recordBatchNormFwd(Recorder& rec, const BatchNormFwdArgs& a);
 
 struct BatchNormBwdArgs {
@@ -33,9 +34,14 @@ struct BatchNormBwdArgs {
     BufferRange gamma, mean, invstd;      // (channels)
     BufferRange dx;                       // (n, channels, inner), += ; empty: not needed
     BufferRange dgamma, dbeta;            // (channels), += ; empty: not needed
+    BufferRange sums;  // (channels, 2) scratch, needed only when batchNormBwdSplits() says so
 };
 
-// One dispatch: the per-channel sums, then dgamma, dbeta and dx.
+// Whether backward must split its tensors across bindings (and so needs `sums`).
+bool batchNormBwdSplits(const Device& dev, const BatchNormBwdArgs& a);
+
+// One dispatch: the per-channel sums, then dgamma, dbeta and dx. A tensor larger than one
+// binding takes two dispatches per chunk (sums, then the updates).
 Result<void> recordBatchNormBwd(Recorder& rec, const BatchNormBwdArgs& a);
 
 }  // namespace strata::gpu::ops

@@ -1,7 +1,9 @@
 #pragma once
 // The variadic structural kernels of the dense family: add with PyTorch broadcasting and concat,
 // each one dispatch for all of its 1..8 operands (gradients of operands that share memory go in
-// separate dispatches, so no two invocations ever add into the same float).
+// separate dispatches, so no two invocations ever add into the same float). Tensors larger than
+// one binding are split into blocks of the output that every operand reaches through one
+// contiguous range, one dispatch per block.
 #include <string>
 #include <vector>
 

@@ -1,5 +1,7 @@
 #include "gpu/ops/gemm.h"
 
+#include <algorithm>
+
 #include "gemm_push.h"
 #include "gpu/ops/common.h"
 
@@ -167,6 +169,27 @@ Result<void> recordGemm(Recorder& rec, const GemmArgs& g, std::optional<GemmVari
         for (uint32_t b0 = 0; b0 < g.batch; b0 += perPart) {
             const uint32_t nb = std::min(perPart, g.batch - b0);
             if (auto r = recordPart(rec, pr, v, b0, nb, 0, g.M, label); !r) return r;
+        }
+        return {};
+    }
+    // Only the reduction is long (weight and bias gradients summed over a large batch): parts
+    // of K, each a contiguous run of A's and B's rows, accumulate into C one after another.
+    // An activation cannot apply to partial sums, and A's or B's columns are not contiguous.
+    const uint64_t widest = std::max<uint64_t>({g.M, g.N, 1});
+    const uint64_t depth = limit / widest / kRowQuantum * kRowQuantum;
+    if (g.batch == 1 && g.activation == Activation::None && (g.transA || g.M == 1) &&
+        (!g.transB || g.N == 1) && depth > 0 && depth < g.K) {
+        for (uint32_t k0 = 0; k0 < g.K; k0 += uint32_t(depth)) {
+            const uint32_t kc = uint32_t(std::min<uint64_t>(depth, g.K - k0));
+            GemmArgs part = g;
+            part.K = kc;
+            part.a = g.a.floatsAt(uint64_t(k0) * (g.transA ? g.M : 1),
+                                  g.transA ? uint64_t(kc) * g.M : kc);
+            part.b = g.b.floatsAt(uint64_t(k0) * (g.transB ? 1 : g.N),
+                                  g.transB ? kc : uint64_t(kc) * g.N);
+            part.beta = k0 == 0 ? g.beta : 1.0f;  // later parts add to the earlier ones
+            if (k0 > 0) part.bias = BufferRange{};  // added once
+            if (auto r = recordGemm(rec, part, variant); !r) return r;
         }
         return {};
     }

@@ -37,7 +37,9 @@ struct GemmArgs {
 // variant: forced for tests and benchmarks; by default chosen from the device
 // (Device::gemmVariant: texel-buffer register blocking on CPU devices, shared-memory tiles
 // elsewhere). Operands larger than one binding are split into several dispatches along the
-// batch and then along M; a single batch entry's B (and transposed A) must fit one binding.
+// batch, then along K when A is transposed (or one row) and B is not (or one column), with no
+// activation (weight gradients over a large batch), then along M; otherwise a single batch
+// entry's B (and transposed A) must fit one binding.
 Result<void> recordGemm(Recorder& rec, const GemmArgs& args,
                         std::optional<GemmVariant> variant = std::nullopt);
 

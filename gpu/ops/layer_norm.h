@@ -22,7 +22,8 @@ struct LayerNormArgs {
 Result<void> recordLayerNormFwd(Recorder& rec, const LayerNormArgs& a, const BufferRange& y);
 
 // dx (rows, d) += (or = when !accumulate) the input gradient, skipped when empty;
-// dgamma, dbeta (d) += their gradients, skipped when empty. One dispatch.
+// dgamma, dbeta (d) += their gradients, skipped when empty. One dispatch, or one per part of
+// the rows when the tensors are larger than one binding (as in forward).
 Result<void> recordLayerNormBwd(Recorder& rec, const LayerNormArgs& a, const BufferRange& dy,
                                 const BufferRange& dx, bool accumulate,
                                 const BufferRange& dgamma, const BufferRange& dbeta);

@@ -32,16 +32,23 @@ Result<void> batch_norm_fwd(const GpuOpContext& c) {
 }
 
 Result<void> batch_norm_bwd(const GpuOpContext& c) {
-    return ops::recordBatchNormBwd(c.rec, {.dims = bnDims(c.inputs[0].shape),
-                                           .training = c.training,
-                                           .x = c.inputs[0].range,
-                                           .dy = c.gradOutputs[0].range,
-                                           .gamma = c.weights[0].range,
-                                           .mean = c.aux[0].range,
-                                           .invstd = c.aux[1].range,
-                                           .dx = c.gradInputs[0].range,
-                                           .dgamma = c.gradWeights[0].range,
-                                           .dbeta = c.gradWeights[1].range});
+    ops::BatchNormBwdArgs a{.dims = bnDims(c.inputs[0].shape),
+                            .training = c.training,
+                            .x = c.inputs[0].range,
+                            .dy = c.gradOutputs[0].range,
+                            .gamma = c.weights[0].range,
+                            .mean = c.aux[0].range,
+                            .invstd = c.aux[1].range,
+                            .dx = c.gradInputs[0].range,
+                            .dgamma = c.gradWeights[0].range,
+                            .dbeta = c.gradWeights[1].range};
+    if (ops::batchNormBwdSplits(c.device(), a)) {
+        // A tensor larger than one binding carries its per-channel sums between dispatches.
+        auto sums = c.scratch(2 * uint64_t(a.dims.channels), c.label("batch_norm sums"));
+        if (!sums) return sums.error();
+        a.sums = *sums;  // (C, 2)
+    }
+    return ops::recordBatchNormBwd(c.rec, a);
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "gpu/ops/softmax.h"
 
+#include <algorithm>
+#include <functional>
+#include <string>
+
 #include "gpu/ops/bind_list.h"
 #include "softmax_push.h"
 
@@ -31,12 +35,37 @@ SoftmaxPush pushFor(const SoftmaxDims& d) {
     return p;
 }
 
-}  // namespace
+bool fitsOneBinding(const Device& dev, const BufferRange& r) {
+    return r.offset % dev.bindingAlignment() + r.size <= dev.maxBindingBytes();
+}
 
-Result<void> recordSoftmaxFwd(Recorder& rec, const SoftmaxDims& d, const BufferRange& x,
-                              const BufferRange& y) {
+// Runs `part` over blocks of whole softmax slices (one outer index: len * inner values each):
+// one block when every tensor fits one binding, else as many slices per block as fit one.
+Result<void> forEachBlock(const Device& dev, const SoftmaxDims& d,
+                          std::initializer_list<BufferRange> tensors,
+                          const std::function<Result<void>(const SoftmaxDims&, uint64_t)>& part) {
+    const uint64_t n = d.numel(), slice = uint64_t(d.len) * d.inner;
+    bool whole = true;
+    for (const auto& t : tensors) whole = whole && fitsOneBinding(dev, t.floatsAt(0, n));
+    if (whole) return part(d, 0);
+    const uint64_t slack = dev.bindingAlignment() - 4;
+    const uint64_t limit = dev.maxBindingBytes() > slack ? (dev.maxBindingBytes() - slack) / 4 : 0;
+    if (slice > limit) {
+        return fail("softmax: one slice of " + std::to_string(slice) +
+                    " values is more than the device binds at once (" +
+                    byteText(dev.maxBindingBytes()) + ").");
+    }
+    const uint32_t perBlock = uint32_t(limit / slice);
+    for (uint32_t o = 0; o < d.outer; o += perBlock) {
+        const SoftmaxDims block{std::min(perBlock, d.outer - o), d.len, d.inner};
+        if (auto r = part(block, o * slice); !r) return r;
+    }
+    return {};
+}
+
+Result<void> recordFwdPart(Recorder& rec, const SoftmaxDims& d, const BufferRange& x,
+                           const BufferRange& y) {
     const uint64_t n = d.numel();
-    if (n == 0) return {};
     BindList b(rec.device());
     SoftmaxPush p = pushFor(d);
     p.offX = b.add(x.floatsAt(0, n), Access::Read, "softmax input");
@@ -49,10 +78,9 @@ Result<void> recordSoftmaxFwd(Recorder& rec, const SoftmaxDims& d, const BufferR
                         strided ? "softmax_strided_fwd" : "softmax_fwd");
 }
 
-Result<void> recordSoftmaxBwd(Recorder& rec, const SoftmaxDims& d, const BufferRange& y,
-                              const BufferRange& dy, const BufferRange& dx) {
+Result<void> recordBwdPart(Recorder& rec, const SoftmaxDims& d, const BufferRange& y,
+                           const BufferRange& dy, const BufferRange& dx) {
     const uint64_t n = d.numel();
-    if (n == 0) return {};
     BindList b(rec.device());
     SoftmaxPush p = pushFor(d);
     p.offX = b.add(y.floatsAt(0, n), Access::Read, "softmax output");
@@ -63,6 +91,31 @@ Result<void> recordSoftmaxBwd(Recorder& rec, const SoftmaxDims& d, const BufferR
     return rec.dispatch(strided ? kStridedBwd : kBwd, {}, b.bindings(), &p,
                         {groupsFor(rec.device(), d), 1, 1},
                         strided ? "softmax_strided_bwd" : "softmax_bwd");
+}
+
+}  // namespace
+
+Result<void> recordSoftmaxFwd(Recorder& rec, const SoftmaxDims& d, const BufferRange& x,
+                              const BufferRange& y) {
+    const uint64_t n = d.numel();
+    if (n == 0) return {};
+    return forEachBlock(rec.device(), d, {x, y},
+                        [&](const SoftmaxDims& block, uint64_t first) -> Result<void> {
+        const uint64_t count = block.numel();
+        return recordFwdPart(rec, block, x.floatsAt(first, count), y.floatsAt(first, count));
+    });
+}
+
+Result<void> recordSoftmaxBwd(Recorder& rec, const SoftmaxDims& d, const BufferRange& y,
+                              const BufferRange& dy, const BufferRange& dx) {
+    const uint64_t n = d.numel();
+    if (n == 0) return {};
+    return forEachBlock(rec.device(), d, {y, dy, dx},
+                        [&](const SoftmaxDims& block, uint64_t first) -> Result<void> {
+        const uint64_t count = block.numel();
+        return recordBwdPart(rec, block, y.floatsAt(first, count), dy.floatsAt(first, count),
+                             dx.floatsAt(first, count));
+    });
 }
 
 }  // namespace strata::gpu::ops

@@ -23,7 +23,7 @@ void main() {
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
         float v = b[p.offB + i];
         if (p.mode == STRATA_ATTN_ACT_DROP) v = activate(p.activation, v, 0.0);
-        if (p.dropOn != 0u) v = strataDropout(siteSeed, i, p.p, v);
+        if (p.dropOn != 0u) v = strataDropout(siteSeed, p.first + i, p.p, v);
         if (p.mode == STRATA_ATTN_RESIDUAL_DROP) v += a[p.offA + i];
         if (p.mode == STRATA_ATTN_DROP_ACT_GRAD) {
             v *= activateDerivative(p.activation, a[p.offA + i], 0.0);

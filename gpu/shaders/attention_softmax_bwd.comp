@@ -23,7 +23,7 @@ void main() {
         float dot = 0.0;
         for (uint j = 0u; j < p.s; ++j) {
             float g = grad[db + j];
-            if (p.dropOn != 0u) g = strataDropout(siteSeed, r * p.s + j, p.p, g);
+            if (p.dropOn != 0u) g = strataDropout(siteSeed, (p.firstRow + r) * p.s + j, p.p, g);
             grad[db + j] = g;
             dot += g * probs[pb + j];
         }

@@ -21,7 +21,7 @@ void main() {
         : uvec2(0u);
     for (uint r = gl_GlobalInvocationID.x; r < p.rows; r += stride) {
         const uint b = p.offP + r * p.s;
-        const uint valid = p.causal != 0u ? min(r % p.t + 1u, p.s) : p.s;
+        const uint valid = p.causal != 0u ? min((p.firstRow + r) % p.t + 1u, p.s) : p.s;
         float m = -3.402823466e38;
         for (uint j = 0u; j < valid; ++j) m = max(m, probs[b + j]);
         float sum = 0.0;
@@ -35,7 +35,8 @@ void main() {
             const float v = j < valid ? probs[b + j] * inv : 0.0;
             probs[b + j] = v;
             if (p.dropOn != 0u) {
-                dropped[p.offD + r * p.s + j] = strataDropout(siteSeed, r * p.s + j, p.p, v);
+                const uint drawn = (p.firstRow + r) * p.s + j;  // the whole tensor's index
+                dropped[p.offD + r * p.s + j] = strataDropout(siteSeed, drawn, p.p, v);
             }
         }
     }

@@ -1,7 +1,8 @@
 #version 450
 // Fused log-softmax + NLL with label smoothing, one workgroup per row (grid-stride over rows):
-// partial[r] = (1 - e) (logZ - x[t]) + e (logZ - mean(x)), partial[rows + r] = 1 for a counted
-// target; both 0 for an ignored one (ignore_index, or a class outside [0, C) as on the CPU).
+// partial[r] = (1 - e) (logZ - x[t]) + e (logZ - mean(x)), partial[countAt + r] = 1 for a
+// counted target; both 0 for an ignored one (ignore_index, or a class outside [0, C) as on the
+// CPU). countAt is the rows of the whole loss, so a part of the rows writes its part of each.
 #extension GL_GOOGLE_include_directive : require
 #include "loss_push.h"
 #define REDUCE_WIDTH 64u
@@ -21,7 +22,7 @@ void main() {
         if (cls == p.ignoreIndex || cls < 0 || cls >= int(p.classes)) {
             if (t == 0u) {
                 partial[p.offPartial + row] = 0.0;
-                partial[p.offPartial + p.rows + row] = 0.0;
+                partial[p.offPartial + p.countAt + row] = 0.0;
             }
             continue;
         }
@@ -40,7 +41,7 @@ void main() {
             const float nll = logZ - x[xb + uint(cls)];
             const float uniformPart = logZ - s.y / float(p.classes);
             partial[p.offPartial + row] = (1.0 - p.smoothing) * nll + p.smoothing * uniformPart;
-            partial[p.offPartial + p.rows + row] = 1.0;
+            partial[p.offPartial + p.countAt + row] = 1.0;
         }
     }
 }

@@ -12,7 +12,7 @@ layout(std430, binding = 3) buffer Dx { float dx[]; };
 layout(std430, binding = 4) buffer Dt { float dt[]; };
 
 void main() {
-    const float scale = 2.0 * grad[p.offGrad] / float(p.n);
+    const float scale = 2.0 * grad[p.offGrad] / float(p.total);
     const uint stride = gl_NumWorkGroups.x * 64u;
     for (uint i = gl_GlobalInvocationID.x; i < p.n; i += stride) {
         const float g = scale * (x[p.offX + i] - target[p.offT + i]);

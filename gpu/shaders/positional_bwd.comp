@@ -24,7 +24,7 @@ void main() {
     for (uint i = gl_GlobalInvocationID.x; i < items; i += stride) {
         if (i < dxItems) {
             float g = dy[p.offIn + i];
-            if (p.dropOn != 0u) g = strataDropout(seed, i, p.p, g);
+            if (p.dropOn != 0u) g = strataDropout(seed, p.firstSample * perSample + i, p.p, g);
             dx[p.offOut + i] += g;
             continue;
         }
@@ -33,7 +33,7 @@ void main() {
         for (uint b = 0u; b < p.n; ++b) {
             const uint at = b * perSample + k;
             float g = dy[p.offIn + at];
-            if (p.dropOn != 0u) g = strataDropout(seed, at, p.p, g);
+            if (p.dropOn != 0u) g = strataDropout(seed, p.firstSample * perSample + at, p.p, g);
             sum += g;
         }
         dw[p.offW + k] += sum;

@@ -30,7 +30,7 @@ void main() {
         const uint k = i % perSample;  // t * D + j
         const float pe = p.learned != 0u ? table[p.offW + k] : sinusoid(k / p.d, k % p.d);
         float v = x[p.offIn + i] + pe;
-        if (p.dropOn != 0u) v = strataDropout(seed, i, p.p, v);
+        if (p.dropOn != 0u) v = strataDropout(seed, p.firstSample * perSample + i, p.p, v);
         y[p.offOut + i] = v;
     }
 }

@@ -41,6 +41,7 @@ std::string describe(const LayerCase& c) {
     for (const auto& [k, v] : c.params) s += " " + k + "=" + paramValueText(v);
     for (const auto& t : c.inputs) s += " " + t.shape.str();
     s += " batch=" + std::to_string(c.batch) + (c.training ? " train" : " eval");
+    if (c.maxBindingBytes != 0) s += " binding<=" + std::to_string(c.maxBindingBytes) + "B";
     return s;
 }
 
@@ -67,6 +68,29 @@ void LayerKernelTest::compare(const LayerCase& c, size_t& compared) {
     // Both seed words non-zero: a kernel that drops the high word differs from the CPU.
     run.seed = 0x9E3779B97F4A7C15ull;
     const auto initialWeights = run.weights;
+
+    // The binding limit holds while the kernels record, and the device's own limit comes back
+    // however the case ends.
+    struct BindingLimit {
+        Device& device;
+        explicit BindingLimit(Device& d, uint64_t bytes) : device(d) {
+            if (bytes != 0) device.setMaxBindingBytesForTesting(bytes);
+        }
+        ~BindingLimit() { device.setMaxBindingBytesForTesting(~0ull); }
+    } limit(dev(), c.maxBindingBytes);
+    // A refusal must name its reason; returns whether recording stopped at it.
+    auto refused = [&](const Result<void>& r, const char* stage) {
+        if (r.ok()) return false;
+        if (c.refuses.empty()) {
+            ADD_FAILURE() << stage << " failed: " << r.message();
+        } else {
+            ++compared;
+            EXPECT_NE(r.message().find(c.refuses), std::string::npos)
+                << stage << " refused with \"" << r.message() << "\", not with \"" << c.refuses
+                << "\"";
+        }
+        return true;
+    };
 
     std::mt19937 rng(99);
     std::vector<Tensor> dy;
@@ -125,7 +149,7 @@ void LayerKernelTest::compare(const LayerCase& c, size_t& compared) {
     f.scratch = scratch;
     {
         auto r = kernels->forward(f);
-        ASSERT_TRUE(r.ok()) << r.message();
+        if (refused(r, "forward")) return;
         auto ran = fwdRec->run();
         ASSERT_TRUE(ran.ok()) << ran.message();
     }
@@ -137,7 +161,10 @@ void LayerKernelTest::compare(const LayerCase& c, size_t& compared) {
         expectClose(download(f.weights[k].range), cpuWeightsAfter[k].data, c.tol,
                     "weight '" + run.info.weights[k].name + "' after forward", compared);
     }
-    if (!c.checkBackward || !kernels->backward) return;
+    if (!c.checkBackward || !kernels->backward) {
+        EXPECT_TRUE(c.refuses.empty()) << "forward did not refuse";
+        return;
+    }
 
     // GPU backward from the GPU forward's aux; gradients start random and must be added to.
     auto bwdRec = recorder();
@@ -171,7 +198,8 @@ void LayerKernelTest::compare(const LayerCase& c, size_t& compared) {
     b.scratch = scratch;
     {
         auto r = kernels->backward(b);
-        ASSERT_TRUE(r.ok()) << r.message();
+        if (refused(r, "backward")) return;
+        EXPECT_TRUE(c.refuses.empty()) << "neither forward nor backward refused";
         auto ran = bwdRec->run();
         ASSERT_TRUE(ran.ok()) << ran.message();
     }

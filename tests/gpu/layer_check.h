@@ -22,6 +22,13 @@ struct LayerCase {
     int64_t intRange = 4;  // integer inputs are drawn from [0, intRange)
     double tol = 1e-4;     // max |gpu - cpu| / (1 + |cpu|)
     bool checkBackward = true;
+    // Not 0: the device binds at most this many bytes at once while the kernels are recorded, as
+    // a device with that maxStorageBufferRange would, so a small tensor exercises the paths that
+    // split large ones across bindings.
+    uint64_t maxBindingBytes = 0;
+    // Not empty: the GPU kernels must refuse (in forward or backward) with a message containing
+    // this text, instead of recording; what ran before the refusal is still compared.
+    std::string refuses;
 };
 
 std::string describe(const LayerCase& c);  // "conv2d stride=2 (2,3,7,7)" for traces
@@ -30,7 +37,8 @@ class LayerKernelTest : public GpuTest {
 protected:
     // Records forward (and backward) with the layer's Vulkan kernels and expects agreement with
     // the CPU kernels within c.tol. Returns how many tensors were compared (outputs, updated
-    // buffers, gradients), so a case that silently compares nothing fails at its call.
+    // buffers, gradients; an expected refusal counts as one), so a case that silently compares
+    // nothing fails at its call.
     size_t expectMatchesCpu(const LayerCase& c);
 
 private:

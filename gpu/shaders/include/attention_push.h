@@ -24,7 +24,8 @@ STRATA_STRUCT_BEGIN(AttentionEltwisePush)
     uint site;        // dropout site (attn::siteSeed)
     uint dropOn;      // training and p > 0
     uint accumulate;  // modes DROP and DROP_ACT_GRAD: 1 adds into y
-STRATA_STRUCT_END(AttentionEltwisePush, 44)
+    uint first;       // index of element 0 in the whole tensor (dropout draws by that index)
+STRATA_STRUCT_END(AttentionEltwisePush, 48)
 
 // Rows of `s` attention scores; row r is query position r % t of its (sample, head) block.
 STRATA_STRUCT_BEGIN(AttentionSoftmaxPush)
@@ -38,6 +39,7 @@ STRATA_STRUCT_BEGIN(AttentionSoftmaxPush)
     float p;
     uint site;
     uint dropOn;
-STRATA_STRUCT_END(AttentionSoftmaxPush, 40)
+    uint firstRow;  // index of row 0 in the whole tensor (query position, dropout index)
+STRATA_STRUCT_END(AttentionSoftmaxPush, 44)
 
 #endif

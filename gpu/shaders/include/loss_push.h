@@ -17,10 +17,12 @@ STRATA_STRUCT_BEGIN(CrossEntropyPush)
     uint offGrad;     // backward: the loss's gradient (1 float)
     uint offScale;    // backward: gradient / counted (1 float of scratch)
     uint offDx;       // backward: (rows, classes), accumulated into
-STRATA_STRUCT_END(CrossEntropyPush, 44)
+    uint countAt;     // forward: from a row's loss to its count (the whole loss's rows)
+STRATA_STRUCT_END(CrossEntropyPush, 48)
 
 STRATA_STRUCT_BEGIN(PairLossPush)
-    uint n;
+    uint n;           // values in this dispatch
+    uint total;       // backward: values of the whole loss (the mean's divisor)
     uint offX;
     uint offT;
     uint offPartial;  // forward: one partial sum per workgroup
@@ -29,6 +31,6 @@ STRATA_STRUCT_BEGIN(PairLossPush)
     uint offDt;       // backward: accumulated into, when hasDt
     uint hasDx;
     uint hasDt;
-STRATA_STRUCT_END(PairLossPush, 36)
+STRATA_STRUCT_END(PairLossPush, 40)
 
 #endif

@@ -17,6 +17,7 @@ STRATA_STRUCT_BEGIN(PositionalPush)
     uint dropOn;
     uint hasOut;   // backward: dx wanted
     uint hasW;     // backward: table gradient wanted
-STRATA_STRUCT_END(PositionalPush, 48)
+    uint firstSample;  // index of sample 0 in the whole batch (dropout draws by element index)
+STRATA_STRUCT_END(PositionalPush, 52)
 
 #endif

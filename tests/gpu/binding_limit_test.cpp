@@ -1,0 +1,285 @@
+// "The largest binding the device allows": every layer family with Vulkan kernels, run with the
+// device's binding limit lowered to 64 KiB (kLimit) on tensors of a few hundred KiB, so each one
+// is split across several bindings exactly as a large batch is split on a device whose
+// maxStorageBufferRange it exceeds. Outputs, updated buffers and every gradient are compared
+// with the CPU kernels (layer_check.h).
+#include <functional>
+
+#include "gpu/ops/batch_norm.h"
+#include "gpu/ops/broadcast.h"
+#include "layer_check.h"
+
+namespace strata::gpu::test {
+namespace {
+
+constexpr uint64_t kLimit = 64 << 10;  // 16384 floats per binding
+constexpr int64_t kFloatsPerBinding = kLimit / 4;
+
+TensorType f32(std::vector<int64_t> dims) { return {Shape(std::move(dims)), DType::Float32}; }
+TensorType i32(std::vector<int64_t> dims) { return {Shape(std::move(dims)), DType::Int32}; }
+
+// Elements of one batched input.
+int64_t batchedNumel(const LayerCase& c, size_t input) {
+    return c.inputs[input].shape.numel() * c.batch;
+}
+
+class BindingLimitTest : public LayerKernelTest {
+protected:
+    // Runs c under kLimit. bigFloats: the size of the case's largest tensor, which must exceed
+    // one binding (checked, so a case that stops splitting after a size change fails instead
+    // of passing vacuously).
+    void expectSplitMatchesCpu(LayerCase c, int64_t bigFloats) {
+        EXPECT_GT(bigFloats, kFloatsPerBinding) << describe(c) << " fits one binding";
+        c.maxBindingBytes = kLimit;
+        EXPECT_GT(expectMatchesCpu(c), 0u);
+    }
+    // For kernels that bind a whole tensor at once: they must refuse with the sentence that
+    // names the tensor and the remedy, never record a binding past the limit. What records
+    // before the refusal (a forward, when only the backward refuses) is still compared.
+    void expectRefusal(LayerCase c, int64_t bigFloats) {
+        c.refuses = "more than the device binds at once";
+        expectSplitMatchesCpu(std::move(c), bigFloats);
+    }
+};
+
+TEST_F(BindingLimitTest, DenseLayersSplitAcrossBindings) {
+    // (300, 120) input, weight [100, 120]: 36000 and 12000 floats.
+    expectSplitMatchesCpu({.type = "linear", .params = {{"out_features", int64_t(100)}},
+                           .inputs = {f32({1, 120})}, .batch = 300},
+                          300 * 120);
+    const LayerCase flat{.type = "flatten", .inputs = {f32({1, 3, 20, 20})}, .batch = 40};
+    expectSplitMatchesCpu(flat, batchedNumel(flat, 0));
+    const LayerCase reshape{.type = "reshape", .params = {{"shape", std::vector<int64_t>{40, 30}}},
+                            .inputs = {f32({1, 1200})}, .batch = 40};
+    expectSplitMatchesCpu(reshape, batchedNumel(reshape, 0));
+    for (bool training : {true, false}) {
+        const LayerCase drop{.type = "dropout", .params = {{"p", 0.3}},
+                             .inputs = {f32({1, 1000})}, .batch = 40, .training = training,
+                             .tol = 1e-6};
+        expectSplitMatchesCpu(drop, batchedNumel(drop, 0));
+    }
+}
+
+TEST_F(BindingLimitTest, AddSplitsAcrossBindingsWithBroadcasting) {
+    // (3, 40, 25, 30) from (3, 40, 1, 30) + (3, 1, 25, 30): 90000 output floats, each input
+    // broadcast along a different axis; gradients fold over several output blocks.
+    expectSplitMatchesCpu({.type = "add", .inputs = {f32({1, 40, 1, 30}), f32({1, 1, 25, 30})},
+                           .batch = 3},
+                          3 * 40 * 25 * 30);
+    // Three inputs, two of full size: (4, 64, 90) + (4, 64, 90) + (4, 1, 90).
+    const LayerCase three{.type = "add", .params = {{"inputs", int64_t(3)}},
+                          .inputs = {f32({1, 64, 90}), f32({1, 64, 90}), f32({1, 1, 90})},
+                          .batch = 4};
+    expectSplitMatchesCpu(three, batchedNumel(three, 0));
+    // A trailing block longer than a binding: (2, 20000) + (2, 1) splits inside a row.
+    expectSplitMatchesCpu({.type = "add", .inputs = {f32({1, 20000}), f32({1, 1})}, .batch = 2},
+                          40000);
+}
+
+TEST_F(BindingLimitTest, ConcatSplitsAcrossBindings) {
+    // Along axis 1: rows of 150 * 60 floats, several rows per binding.
+    const LayerCase rows{.type = "concat", .params = {{"axis", int64_t(1)}},
+                         .inputs = {f32({1, 100, 60}), f32({1, 50, 60})}, .batch = 4};
+    expectSplitMatchesCpu(rows, 4 * 150 * 60);
+    // Along the last axis with rows of 21000 floats: one row spans two bindings.
+    const LayerCase wide{.type = "concat", .params = {{"inputs", int64_t(3)}},
+                         .inputs = {f32({1, 12000}), f32({1, 5000}), f32({1, 4000})},
+                         .batch = 3};
+    expectSplitMatchesCpu(wide, 3 * 21000);
+}
+
+TEST_F(BindingLimitTest, ActivationsSplitAcrossBindings) {
+    for (const auto& [type, params] : std::vector<std::pair<std::string, Params>>{
+             {"relu", {}},
+             {"leaky_relu", {{"negative_slope", 0.2}}},
+             {"gelu", {}},
+             {"gelu", {{"approximate", std::string("tanh")}}},
+             {"sigmoid", {}},
+             {"tanh", {}}}) {
+        const LayerCase c{.type = type, .params = params, .inputs = {f32({1, 1000})},
+                          .batch = 60};
+        expectSplitMatchesCpu(c, batchedNumel(c, 0));
+    }
+    for (const auto& [shape, dim] : std::vector<std::pair<std::vector<int64_t>, int64_t>>{
+             {{1, 50, 40}, -1}, {{1, 50, 40}, 1}}) {
+        const LayerCase c{.type = "softmax", .params = {{"dim", dim}}, .inputs = {f32(shape)},
+                          .batch = 30};
+        expectSplitMatchesCpu(c, batchedNumel(c, 0));
+    }
+}
+
+TEST_F(BindingLimitTest, LossesSplitAcrossBindings) {
+    const LayerCase ce{.type = "cross_entropy", .params = {{"label_smoothing", 0.1}},
+                       .inputs = {f32({1, 100}), i32({1})}, .batch = 300, .intRange = 100};
+    expectSplitMatchesCpu(ce, batchedNumel(ce, 0));
+    const LayerCase seq{.type = "cross_entropy", .params = {{"ignore_index", int64_t(3)}},
+                        .inputs = {f32({1, 20, 50}), i32({1, 20})}, .batch = 30, .intRange = 50};
+    expectSplitMatchesCpu(seq, batchedNumel(seq, 0));
+    for (const char* type : {"mse", "bce_with_logits"}) {
+        const LayerCase c{.type = type, .inputs = {f32({1, 500}), f32({1, 500})}, .batch = 80};
+        expectSplitMatchesCpu(c, batchedNumel(c, 0));
+    }
+}
+
+TEST_F(BindingLimitTest, ConvAndPoolingSplitAcrossBindings) {
+    const LayerCase conv{.type = "conv2d",
+                         .params = {{"out_channels", int64_t(16)}, {"kernel_size", int64_t(3)},
+                                    {"padding", int64_t(1)}},
+                         .inputs = {f32({1, 4, 20, 20})}, .batch = 12};
+    expectSplitMatchesCpu(conv, batchedNumel(conv, 0));
+    for (const char* type : {"max_pool2d", "avg_pool2d"}) {
+        const LayerCase c{.type = type,
+                          .params = {{"kernel_size", int64_t(3)}, {"stride", int64_t(2)},
+                                     {"padding", int64_t(1)}},
+                          .inputs = {f32({1, 8, 32, 32})}, .batch = 8};
+        expectSplitMatchesCpu(c, batchedNumel(c, 0));
+    }
+    const LayerCase gap{.type = "global_avg_pool2d", .inputs = {f32({1, 8, 32, 32})}, .batch = 8};
+    expectSplitMatchesCpu(gap, batchedNumel(gap, 0));
+}
+
+TEST_F(BindingLimitTest, NormsSplitAcrossBindings) {
+    for (bool training : {true, false}) {
+        // Chunks of whole samples (N, C) and (N, C, L); of channel planes of one sample (a
+        // sample is 25600 floats); of one plane's values (a plane is 22500 floats).
+        for (const auto& [shape, batch] : std::vector<std::pair<std::vector<int64_t>, int64_t>>{
+                 {{1, 300}, 100}, {{1, 16, 500}, 6}, {{1, 4, 80, 80}, 3}, {{1, 2, 150, 150}, 2}}) {
+            const LayerCase c{.type = "batch_norm", .inputs = {f32(shape)}, .batch = batch,
+                              .training = training};
+            expectSplitMatchesCpu(c, batchedNumel(c, 0));
+        }
+    }
+    const LayerCase ln{.type = "layer_norm", .inputs = {f32({1, 60, 200})}, .batch = 6};
+    expectSplitMatchesCpu(ln, batchedNumel(ln, 0));
+}
+
+TEST_F(BindingLimitTest, EmbeddingSplitsAcrossBindings) {
+    // weight [300, 40]: 12000 floats; output (6, 100, 40): 24000.
+    expectSplitMatchesCpu({.type = "embedding",
+                           .params = {{"num_embeddings", int64_t(300)},
+                                      {"embedding_dim", int64_t(40)}},
+                           .inputs = {i32({1, 100})}, .batch = 6, .intRange = 300},
+                          6 * 100 * 40);
+}
+
+// The recurrent kernels (gpu/ops/recurrent.cpp) bind whole sequences and gate buffers: they do
+// not split yet, and must refuse with the sentence instead.
+TEST_F(BindingLimitTest, RecurrentLayersRefuseSequencesLargerThanABinding) {
+    // hidden 48 on (12, 20, 32), bidirectional: the sequence output (12, 20, 96) is 23040
+    // floats; every weight fits one binding.
+    for (const char* type : {"rnn", "lstm", "gru"}) {
+        expectRefusal({.type = type,
+                       .params = {{"hidden_size", int64_t(48)}, {"bidirectional", true}},
+                       .inputs = {f32({1, 20, 32})}, .batch = 12, .tol = 2e-4},
+                      12 * 20 * 96);
+    }
+}
+
+TEST_F(BindingLimitTest, AttentionLayersSplitAcrossBindings) {
+    const LayerCase pe{.type = "positional_encoding",
+                       .params = {{"kind", std::string("learned")}, {"dropout", 0.2}},
+                       .inputs = {f32({1, 200, 64})}, .batch = 4};
+    expectSplitMatchesCpu(pe, batchedNumel(pe, 0));
+    // Attention probabilities (4, 4, 64, 64): 65536 floats. Dropout everywhere: each part's
+    // masks must be the whole tensor's, as on the CPU.
+    expectSplitMatchesCpu({.type = "multi_head_attention",
+                           .params = {{"num_heads", int64_t(4)}, {"causal", true},
+                                      {"dropout", 0.2}},
+                           .inputs = {f32({1, 64, 64})}, .batch = 4, .tol = 2e-4},
+                          4 * 4 * 64 * 64);
+    expectSplitMatchesCpu({.type = "transformer_encoder_layer",
+                           .params = {{"d_model", int64_t(64)}, {"nhead", int64_t(4)},
+                                      {"dim_feedforward", int64_t(128)}, {"dropout", 0.1}},
+                           .inputs = {f32({1, 48, 64})}, .batch = 4, .tol = 2e-4},
+                          4 * 48 * 128);
+}
+
+// Kernels that bind one row, slice or weight whole refuse, naming the tensor and the binding
+// limit, when that one piece is larger than a binding: no binding past the device's limit is
+// ever recorded.
+TEST_F(BindingLimitTest, PiecesThatCannotSplitAreRefusedWithASentence) {
+    // A weight of 20000 floats: linear's products and conv2d's bind one whole, and so do the
+    // embedding gather and its gradient; one sample's im2col columns (3 * 9 * 30 * 30 floats)
+    // are conv2d's smallest part.
+    expectRefusal({.type = "linear", .params = {{"out_features", int64_t(100)}},
+                   .inputs = {f32({1, 200})}, .batch = 2},
+                  100 * 200);
+    expectRefusal({.type = "conv2d",
+                   .params = {{"out_channels", int64_t(4)}, {"kernel_size", int64_t(3)},
+                              {"padding", int64_t(1)}},
+                   .inputs = {f32({1, 3, 30, 30})}, .batch = 2},
+                  3 * 9 * 30 * 30);
+    expectRefusal({.type = "embedding",
+                   .params = {{"num_embeddings", int64_t(500)}, {"embedding_dim", int64_t(40)}},
+                   .inputs = {i32({1, 10})}, .batch = 2, .intRange = 500},
+                  500 * 40);
+    // One row of 20000 classes, one layer-norm row and one softmax row of 20000 values.
+    LayerCase ce{.type = "cross_entropy", .inputs = {f32({1, 20000}), i32({1})}, .batch = 2,
+                 .intRange = 20000};
+    ce.refuses = "one row of 20000 class scores is more than the device binds at once";
+    ce.maxBindingBytes = kLimit;
+    EXPECT_EQ(expectMatchesCpu(ce), 1u);
+    LayerCase ln{.type = "layer_norm", .inputs = {f32({1, 20000})}, .batch = 2};
+    ln.refuses = "one row of 20000 values is more than the device binds at once";
+    ln.maxBindingBytes = kLimit;
+    EXPECT_EQ(expectMatchesCpu(ln), 1u);
+    LayerCase sm{.type = "softmax", .inputs = {f32({1, 20000})}, .batch = 2};
+    sm.refuses = "one slice of 20000 values is more than the device binds at once";
+    sm.maxBindingBytes = kLimit;
+    EXPECT_EQ(expectMatchesCpu(sm), 1u);
+}
+
+// Splitting costs dispatches only where a tensor exceeds a binding: under the device's own limit
+// add, concat and batch_norm record one dispatch per direction, as before splitting existed.
+TEST_F(GpuTest, TensorsThatFitOneBindingKeepOneDispatchPerDirection) {
+    const Shape ys({3, 40, 25, 30}), as({3, 40, 1, 30}), bs({3, 1, 25, 30});  // 90000 floats
+    const GpuTensor a{upload(randomFloats(size_t(as.numel()), 1)), as};
+    const GpuTensor b{upload(randomFloats(size_t(bs.numel()), 2)), bs};
+    const GpuTensor y{zeros(uint64_t(ys.numel())), ys};
+    const GpuTensor da{zeros(uint64_t(as.numel())), as}, db{zeros(uint64_t(bs.numel())), bs};
+    const Shape cs({3, 80, 25, 30});
+    const GpuTensor c{zeros(uint64_t(cs.numel())), cs};
+    const ops::BatchNormDims bn{3, 40, 750};
+    const BufferRange stats = zeros(6 * 40);
+    auto channels = [&](int k) { return stats.floatsAt(40ull * k, 40); };
+    auto record = [&](const std::function<Result<void>(Recorder&)>& ops) -> size_t {
+        auto rec = recorder();
+        auto r = ops(*rec);
+        EXPECT_TRUE(r.ok()) << r.message();
+        return rec->commandCount();
+    };
+    const std::vector<std::pair<const char*, std::function<Result<void>(Recorder&)>>> kernels = {
+        {"add forward", [&](Recorder& r) { return ops::recordAddFwd(r, {a, b}, y, "add"); }},
+        {"add backward", [&](Recorder& r) { return ops::recordAddBwd(r, y, {da, db}, "add"); }},
+        {"concat forward",
+         [&](Recorder& r) { return ops::recordConcatFwd(r, 1, {y, y}, c, "concat"); }},
+        {"concat backward",
+         [&](Recorder& r) {
+             return ops::recordConcatBwd(r, 1, c, {ys, ys}, {y, GpuTensor{}}, "concat");
+         }},
+        {"batch_norm forward",
+         [&](Recorder& r) {
+             return ops::recordBatchNormFwd(
+                 r, {.dims = bn, .x = y.range, .y = y.range, .gamma = channels(0),
+                     .beta = channels(1), .runningMean = channels(2), .runningVar = channels(3),
+                     .mean = channels(4), .invstd = channels(5)});
+         }},
+        {"batch_norm backward",
+         [&](Recorder& r) {
+             return ops::recordBatchNormBwd(
+                 r, {.dims = bn, .x = y.range, .dy = y.range, .gamma = channels(0),
+                     .mean = channels(4), .invstd = channels(5), .dx = c.range.floatsAt(0, 90000),
+                     .dgamma = channels(1), .dbeta = channels(2),
+                     .sums = c.range.floatsAt(100000, 80)});
+         }},
+    };
+    for (const auto& [what, kernel] : kernels) {
+        EXPECT_EQ(record(kernel), 1u) << what << " with the device's own binding limit";
+        dev().setMaxBindingBytesForTesting(kLimit);
+        EXPECT_GT(record(kernel), 1u) << what << " with 64 KiB bindings";
+        dev().setMaxBindingBytesForTesting(~0ull);
+    }
+}
+
+}  // namespace
+}  // namespace strata::gpu::test
