@@ -259,7 +259,8 @@ TEST(Conv2d, BlocksOfSamplesGiveWhatEachSampleGivesAlone) {
         for (const Tensor& w : all.weights) weightSums.emplace_back(w.shape, 0.0f);
         for (int64_t s = 0; s < batch; ++s) {
             auto one = makeRun("conv2d", params, {image({1, t.c, t.hw, t.hw})}, 1);
-            std::copy_n(run.inputs[0].data.begin() + s * inSize, inSize, one.inputs[0].data.begin());
+            std::copy_n(run.inputs[0].data.begin() + s * inSize, inSize,
+                        one.inputs[0].data.begin());
             one.weights = run.weights;
             forward(one);
             for (int64_t i = 0; i < outSize; ++i) {
