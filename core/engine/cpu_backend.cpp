@@ -181,7 +181,9 @@ Result<void> CpuBackend::runBackward(const StepValues& values, size_t begin, siz
     const Program& p = *m_program;
     const int64_t n = values.batch > 0 ? values.batch : m_n;
     if (begin == 0) {
-        std::fill(m_grads.begin(), m_grads.end(), 0.0f);
+        float* g = m_grads.data();
+        cpu::parallelChunks(static_cast<int64_t>(m_grads.size()), int64_t{1} << 16,
+                            [g](int64_t b, int64_t e) { std::fill(g + b, g + e, 0.0f); });
         if (p.lossGradient.valid()) *base(p.tensor(p.lossGradient)) = 1.0f;
     }
     end = std::min(end, p.backward.size());
@@ -234,7 +236,7 @@ Result<float> CpuBackend::gradientNorm(float clipTo) {
     // the blocks were shared among threads.
     m_normBlocks.resize(static_cast<size_t>(blocks));
     double* partial = m_normBlocks.data();
-    cpu::parallelFor(blocks, 16, [&](int64_t b0, int64_t b1) {
+    cpu::parallelChunks(blocks, 8, [&](int64_t b0, int64_t b1) {
         for (int64_t b = b0; b < b1; ++b) {
             const int64_t begin = b * kNormBlock, end = std::min(count, begin + kNormBlock);
             partial[b] = blockSumOfSquares(g + begin, end - begin);

@@ -43,6 +43,23 @@ void parallelFor(int64_t count, int64_t grain, F&& fn) {
         const_cast<void*>(static_cast<const void*>(&fn)));
 }
 
+// Like parallelFor, but cuts [0, count) into ranges of `chunk` items (the last may be shorter)
+// that the threads claim one after another. On a shared machine a thread can lose its core in
+// the middle of a range; with two halves the caller then waits for that whole half, with chunks
+// it finishes the others' chunks itself. For loops whose ranges may run in any order on any
+// thread and share no per-thread state. Small loops (one chunk) stay on the calling thread;
+// chunks grow where count / chunk would exceed 65535.
+void parallelChunksRaw(int64_t count, int64_t chunk, RangeFn fn, void* context);
+
+template <class F>
+void parallelChunks(int64_t count, int64_t chunk, F&& fn) {
+    using Fn = std::remove_reference_t<F>;
+    parallelChunksRaw(
+        count, chunk,
+        [](void* c, int64_t begin, int64_t end) { (*static_cast<Fn*>(c))(begin, end); },
+        const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
 // Index of the calling thread within the current parallelFor: 0 for the caller, 1.. for the
 // workers; kernels use it to pick per-thread scratch.
 int threadIndex();

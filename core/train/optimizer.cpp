@@ -71,19 +71,20 @@ void adamRange(float* __restrict p, const float* __restrict g, float* __restrict
 
 }  // namespace
 
-// The update is elementwise, so the arena is cut into ranges that run on the CPU kernels'
+// The update is elementwise, so the arena is cut into chunks that run on the CPU kernels'
 // threads; each loop body is branch-free per element so that it vectorises.
 void optimizerUpdate(const OptimizerSettings& o, float lr, int64_t step, float* p, const float* g,
                      float* state, int64_t count) {
     const float wd = static_cast<float>(o.weightDecay);
     const float eps = static_cast<float>(o.eps);
-    constexpr int64_t kGrain = 1 << 14;
+    // Chunks the threads claim one by one: a thread that loses its core holds back one chunk.
+    constexpr int64_t kChunk = 1 << 14;
     if (o.name == "sgd") {
         const float mu = static_cast<float>(o.momentum);
         float* buf = state;  // momentum_buffer (count), when momentum > 0
         const bool nesterov = o.nesterov;
         const bool first = step == 1;
-        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+        cpu::parallelChunks(count, kChunk, [=](int64_t begin, int64_t end) {
             if (mu <= 0) {
                 sgdRange(p, g, begin, end, lr, wd);
             } else {
@@ -102,14 +103,14 @@ void optimizerUpdate(const OptimizerSettings& o, float lr, int64_t step, float* 
         const float gradDecay = decoupled ? 0.0f : wd;
         float* m = state;          // exp_avg (count)
         float* v = state + count;  // exp_avg_sq (count)
-        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+        cpu::parallelChunks(count, kChunk, [=](int64_t begin, int64_t end) {
             adamRange(p, g, m, v, begin, end, b1, b2, stepSize, bc2Sqrt, eps, shrink, gradDecay);
         });
     } else if (o.name == "rmsprop") {
         const float alpha = static_cast<float>(o.alpha), mu = static_cast<float>(o.momentum);
         float* sq = state;           // square_avg (count)
         float* buf = state + count;  // momentum_buffer (count), when momentum > 0
-        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+        cpu::parallelChunks(count, kChunk, [=](int64_t begin, int64_t end) {
             for (int64_t i = begin; i < end; ++i) {
                 const float d = g[i] + wd * p[i];
                 const float s = alpha * sq[i] + (1.0f - alpha) * d * d;
