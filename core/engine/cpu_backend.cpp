@@ -1,7 +1,6 @@
 #include "core/engine/cpu_backend.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 

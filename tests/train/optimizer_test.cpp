@@ -82,7 +82,8 @@ TEST(Optimizers, ArenaUpdateOnTwoThreadsEqualsEachElementAlone) {
                 for (int k = 0; k < slots; ++k) singleState[size_t(k * n + i)] = s[k];
             }
             for (int64_t i = 0; i < n; ++i) {
-                ASSERT_FLOAT_EQ(p[size_t(i)], single[size_t(i)]) << "step " << step << " [" << i << "]";
+                ASSERT_FLOAT_EQ(p[size_t(i)], single[size_t(i)])
+                    << "step " << step << " [" << i << "]";
             }
             for (size_t i = 0; i < state.size(); ++i) {
                 ASSERT_FLOAT_EQ(state[i], singleState[i]) << "step " << step << " state " << i;
