@@ -251,6 +251,23 @@ Result<void> Recorder::fill(const BufferRange& range, uint32_t value, const std:
     return {};
 }
 
+Result<void> Recorder::copy(const BufferRange& src, const BufferRange& dst,
+                            const std::string& label) {
+    if (m_finished) return fail("Cannot record '" + label + "' after the recording finished.");
+    if (src.size != dst.size || src.size % 4 || src.offset % 4 || dst.offset % 4) {
+        return fail("'" + label + "' copies " + std::to_string(src.size) + " bytes into " +
+                    std::to_string(dst.size) + ": sizes must match, in whole 4-byte words.");
+    }
+    const Touch t[2] = {{src, true, false}, {dst, false, true}};
+    trackHazards(t, VK_PIPELINE_STAGE_TRANSFER_BIT, label);
+    const VkBufferCopy region{src.offset, dst.offset, src.size};
+    vkCmdCopyBuffer(m_cmd, src.buffer, dst.buffer, 1, &region);
+    m_pendingReads.push_back({src, label, VK_PIPELINE_STAGE_TRANSFER_BIT});
+    m_pendingWrites.push_back({dst, label, VK_PIPELINE_STAGE_TRANSFER_BIT});
+    ++m_commandCount;
+    return {};
+}
+
 Result<void> Recorder::timestamp(const std::string& label) {
     if (m_finished) return fail("Cannot record '" + label + "' after the recording finished.");
     if (m_timestampBits == 0) {
@@ -353,6 +370,15 @@ Result<void> Recorder::wait() {
     STRATA_VK_TRY(vkWaitForFences(m_device->handle(), 1, &m_fence, VK_TRUE, UINT64_MAX),
                   "Waiting for '" + m_device->info().name + "'");
     return {};
+}
+
+Result<bool> Recorder::poll() {
+    if (!m_inFlight) return true;
+    const VkResult r = vkGetFenceStatus(m_device->handle(), m_fence);
+    if (r == VK_NOT_READY) return false;
+    STRATA_VK_TRY(r, "Asking '" + m_device->info().name + "' whether its work has finished");
+    m_inFlight = false;
+    return true;
 }
 
 }  // namespace strata::gpu

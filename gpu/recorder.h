@@ -52,6 +52,8 @@ public:
                           std::span<const Binding> bindings, const void* push,
                           std::array<uint32_t, 3> groups, const std::string& label);
     Result<void> fill(const BufferRange& range, uint32_t value, const std::string& label);
+    // A transfer copy of src into dst (equal sizes, whole 4-byte words).
+    Result<void> copy(const BufferRange& src, const BufferRange& dst, const std::string& label);
     // Profiling: writes a GPU timestamp once every command recorded before it has completed.
     // After a run, readTimestamps() gives each mark's label and time in seconds (on the device's
     // clock: only differences between marks of one run mean something).
@@ -66,6 +68,8 @@ public:
     Result<void> finish();
     Result<void> submit();
     Result<void> wait();
+    // Whether the last submission has finished (true when none is pending); does not block.
+    Result<bool> poll();
     Result<void> run() {
         if (auto r = submit(); !r) return r;
         return wait();

@@ -55,11 +55,16 @@ std::string VulkanBackend::deviceName() const {
 }
 
 Result<void> VulkanBackend::prepare(const Program& program) {
+    if (m_program) (void)drain();  // a failed step of the last program changes nothing now
     m_recorded.clear();
     m_resident.clear();
+    m_inFlight.clear();
+    m_finished.clear();
     m_program = &program;
     m_n = program.batch;
     m_recordings = 0;
+    m_queued = 0;
+    m_slot = 0;
     auto make = [&](int64_t floats, bool host, const std::string& what,
                     std::unique_ptr<DeviceBuffer>& out) -> Result<void> {
         auto b = DeviceBuffer::create(*m_device, uint64_t(std::max<int64_t>(floats, 1)) * 4, host,
@@ -75,9 +80,13 @@ Result<void> VulkanBackend::prepare(const Program& program) {
     STRATA_TRY(make(program.trainableFloats, false, "the gradients", m_grads));
     STRATA_TRY(make(stateFloats, false, "the optimizer state", m_state));
     STRATA_TRY(make(program.activationFloats, false, "the activations", m_activations));
-    const uint64_t stepBytes = seedOffset(program.forward.size());
+    const uint64_t stepBytes = kSlots * slotBytes() + 4;  // the slots, then the halt flag
     STRATA_TRY(make(int64_t(stepBytes / 4), true, "the step values", m_step));
     std::memset(m_step->mapped(), 0, m_step->size());
+    for (auto& mirror : m_mirror) {
+        STRATA_TRY(make(program.parameterFloats, true, "the parameters' host copy", mirror));
+    }
+    m_hostParameters.assign(size_t(program.parameterFloats), 0.0f);
     if (!m_scratch) {
         STRATA_TRY(make(int64_t(kScratchQuantum / 4), false, "the scratch space", m_scratch));
     }
@@ -125,7 +134,7 @@ int64_t VulkanBackend::batchOf(const StepValues& values) const {
 }
 
 void VulkanBackend::writeStepValues(const StepValues& values) {
-    auto* base = static_cast<uint8_t*>(m_step->mapped());
+    auto* base = static_cast<uint8_t*>(m_step->mapped()) + m_slot * slotBytes();
     shader::StepValues header{};
     header.learningRate = values.learningRate;
     header.step = uint32_t(values.step);
@@ -135,7 +144,7 @@ void VulkanBackend::writeStepValues(const StepValues& values) {
     for (size_t i = 0; i < m_program->forward.size(); ++i) {
         const uint64_t s = opSeed(values.seed, m_program->forward[i].node);
         const uint32_t words[2] = {uint32_t(s), uint32_t(s >> 32)};
-        std::memcpy(base + seedOffset(i), words, sizeof words);
+        std::memcpy(base + (seedRange(i).offset - m_slot * slotBytes()), words, sizeof words);
     }
 }
 
@@ -152,7 +161,7 @@ Result<BufferRange> VulkanBackend::scratch(uint64_t floats, const std::string& w
     return BufferRange{m_scratch->handle(), start, floats * 4};
 }
 
-Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
+Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record, bool wait) {
     auto it = m_recorded.find(key);
     if (it == m_recorded.end()) {
         for (;;) {
@@ -164,7 +173,9 @@ Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
             // A recording stops at the first kernel the scratch is too small for, and a later
             // one may need more still: grow until it fits (each retry grows the buffer).
             if (!r && m_scratchNeeded > m_scratch->size()) {
-                // Every recording binds the scratch buffer: drop them all with the old one.
+                // Every recording binds the scratch buffer: drop them all with the old one, once
+                // the steps in flight have finished with them.
+                STRATA_TRY(drain());
                 m_recorded.clear();
                 auto bigger = DeviceBuffer::create(*m_device, alignUp(m_scratchNeeded, kScratchQuantum),
                                                    false, "the scratch space");
@@ -179,6 +190,7 @@ Result<void> VulkanBackend::replay(const Key& key, const RecordFn& record) {
             break;
         }
     }
+    if (!wait && !m_profiling) return it->second->submit();
     STRATA_TRY(it->second->run());
     return m_profiling ? collectTimings(*it->second) : Result<void>{};
 }
@@ -204,7 +216,10 @@ Result<void> VulkanBackend::collectTimings(Recorder& rec) {
 }
 
 bool VulkanBackend::setProfiling(bool on) {
-    if (on != m_profiling) m_recorded.clear();  // recordings with or without timestamps
+    if (on != m_profiling) {  // recordings with or without timestamps
+        (void)drain();
+        m_recorded.clear();
+    }
     m_profiling = on;
     m_timings.clear();
     return true;
@@ -212,7 +227,8 @@ bool VulkanBackend::setProfiling(bool on) {
 
 int64_t VulkanBackend::deviceBytes() const {
     uint64_t bytes = kStagingBytes;
-    for (const auto* b : {&m_params, &m_grads, &m_state, &m_activations, &m_step, &m_scratch}) {
+    for (const auto* b : {&m_params, &m_grads, &m_state, &m_activations, &m_step, &m_scratch,
+                          &m_mirror[0], &m_mirror[1]}) {
         if (*b) bytes += (*b)->size();
     }
     return int64_t(bytes);
@@ -224,7 +240,7 @@ GpuOpContext VulkanBackend::opContext(Recorder& rec, const ProgramOp& op, int64_
                    .params = op.params,
                    .name = op.name,
                    .training = training,
-                   .seed = {m_step->handle(), seedOffset(forwardIndex), 8}};
+                   .seed = seedRange(forwardIndex)};
     auto tensors = [&](const std::vector<TensorId>& ids, std::vector<GpuTensor>& out) {
         for (TensorId id : ids) {
             out.push_back(id.valid() ? GpuTensor{rangeOf(id, n), m_program->tensor(id).shapeAt(n)}
@@ -289,21 +305,34 @@ Result<void> VulkanBackend::recordBackward(Recorder& rec, int64_t n, size_t begi
     return {};
 }
 
-uint64_t VulkanBackend::seedOffset(size_t forwardOp) const {
+uint64_t VulkanBackend::slotBytes() const {
     const uint64_t align = m_device->bindingAlignment();
-    return alignUp(sizeof(shader::StepValues), align) + align * forwardOp;
+    return alignUp(sizeof(shader::StepValues), align) + align * m_program->forward.size();
 }
 
 BufferRange VulkanBackend::stepHeader() const {
-    return {m_step->handle(), 0, sizeof(shader::StepValues)};
+    return {m_step->handle(), m_slot * slotBytes(), sizeof(shader::StepValues)};
+}
+
+BufferRange VulkanBackend::seedRange(size_t forwardOp) const {
+    const uint64_t align = m_device->bindingAlignment();
+    return {m_step->handle(),
+            m_slot * slotBytes() + alignUp(sizeof(shader::StepValues), align) + align * forwardOp,
+            8};
 }
 
 BufferRange VulkanBackend::stepField(size_t byteOffset) const {
-    return {m_step->handle(), byteOffset, 4};
+    return {m_step->handle(), m_slot * slotBytes() + byteOffset, 4};
 }
 
-const shader::StepValues& VulkanBackend::stepResults() const {
-    return *static_cast<const shader::StepValues*>(m_step->mapped());
+BufferRange VulkanBackend::haltFlag() const {
+    return {m_step->handle(), kSlots * slotBytes(), 4};
+}
+
+const shader::StepValues& VulkanBackend::stepResults(size_t slot) const {
+    return *reinterpret_cast<const shader::StepValues*>(static_cast<const uint8_t*>(
+                                                            m_step->mapped()) +
+                                                        slot * slotBytes());
 }
 
 Result<void> VulkanBackend::recordNorm(Recorder& rec) {
@@ -388,6 +417,7 @@ Result<void> VulkanBackend::setInput(const std::string& field, std::span<const f
     if (!m_program) return fail("the backend has no program; call prepare first");
     auto targets = inputTensorsFor(*m_program, field, values.size(), n);
     if (!targets) return targets.error();
+    STRATA_TRY(drain());
     for (TensorId t : *targets) {
         STRATA_TRY(m_staging->upload(rangeOf(t, n), values.data(), values.size() * 4));
         m_inputCopies += int64_t((values.size() * 4 + kStagingBytes - 1) / kStagingBytes);
@@ -402,10 +432,12 @@ Result<void> VulkanBackend::upload(TensorId id, std::span<const float> values, i
         return fail("tensor '" + t.name + "' holds " + std::to_string(t.numelAt(n)) +
                     " values, not " + std::to_string(values.size()));
     }
+    STRATA_TRY(drain());
     return m_staging->upload(rangeOf(id, n), values.data(), values.size() * 4);
 }
 
 Result<std::vector<float>> VulkanBackend::download(TensorId id, int64_t n) {
+    STRATA_TRY(drain());
     const BufferRange r = rangeOf(id, n);
     std::vector<float> out(r.floats());
     STRATA_TRY(m_staging->download(r, out.data(), r.size));
@@ -418,13 +450,19 @@ Result<void> VulkanBackend::uploadParameters(std::span<const float> arena) {
                     " values, not " + std::to_string(arena.size()));
     }
     if (arena.empty()) return {};
-    return m_staging->upload(arenaRange(Arena::Parameters), arena.data(), arena.size() * 4);
+    STRATA_TRY(drain());
+    STRATA_TRY(m_staging->upload(arenaRange(Arena::Parameters), arena.data(), arena.size() * 4));
+    m_hostParameters.assign(arena.begin(), arena.end());
+    return {};
 }
 
 Result<std::vector<float>> VulkanBackend::downloadParameters() {
     const BufferRange r = arenaRange(Arena::Parameters);
     std::vector<float> out(r.floats());
-    if (!out.empty()) STRATA_TRY(m_staging->download(r, out.data(), r.size));
+    if (out.empty()) return out;
+    // A device that fails here (lost, out of memory) still leaves the weights of the last step
+    // that completed: the host copy kept as each step finished.
+    if (!drain() || !m_staging->download(r, out.data(), r.size)) return m_hostParameters;
     return out;
 }
 
@@ -435,12 +473,14 @@ Result<void> VulkanBackend::uploadOptimizerState(std::span<const float> arena) {
                     " values, not " + std::to_string(arena.size()));
     }
     if (arena.empty()) return {};
+    STRATA_TRY(drain());
     return m_staging->upload(r, arena.data(), r.size);
 }
 
 Result<std::vector<float>> VulkanBackend::downloadOptimizerState() {
     const BufferRange r = arenaRange(Arena::OptimizerState);
     std::vector<float> out(r.floats());
+    STRATA_TRY(drain());
     if (!out.empty()) STRATA_TRY(m_staging->download(r, out.data(), r.size));
     return out;
 }
@@ -451,6 +491,8 @@ Result<void> VulkanBackend::runForward(const StepValues& values, Mode mode, size
     end = std::min(end, m_program->forward.size());
     if (begin >= end) return {};
     const int64_t n = batchOf(values);
+    STRATA_TRY(drain());
+    m_slot = 0;
     writeStepValues(values);
     const Key key{Phase::Forward, mode == Mode::Train, n, begin, end, 0};
     return replay(key, [&](Recorder& rec) { return recordForward(rec, mode, n, begin, end); });
@@ -461,6 +503,8 @@ Result<void> VulkanBackend::runBackward(const StepValues& values, size_t begin, 
     end = std::min(end, m_program->backward.size());
     if (begin >= end && begin > 0) return {};
     const int64_t n = batchOf(values);
+    STRATA_TRY(drain());
+    m_slot = 0;
     writeStepValues(values);
     const Key key{Phase::Backward, true, n, begin, end, 0};
     return replay(key, [&](Recorder& rec) { return recordBackward(rec, n, begin, end); });
@@ -470,16 +514,20 @@ Result<float> VulkanBackend::gradientNorm(float clipTo) {
     if (!m_program) return fail("the backend has no program; call prepare first");
     uint32_t clipBits = 0;
     std::memcpy(&clipBits, &clipTo, 4);
+    STRATA_TRY(drain());
+    m_slot = 0;
     const Key key{Phase::Norm, true, 0, 0, 0, clipBits};
     STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
         STRATA_TRY(recordNorm(rec));
         return clipTo > 0 ? recordClip(rec, clipTo) : Result<void>{};
     }));
-    return std::sqrt(stepResults().normSquared);
+    return std::sqrt(stepResults(0).normSquared);
 }
 
 Result<void> VulkanBackend::optimizerStep(const StepValues& values) {
     if (!m_program) return fail("the backend has no program; call prepare first");
+    STRATA_TRY(drain());
+    m_slot = 0;
     writeStepValues(values);
     const Key key{Phase::Optimizer, true, 0, 0, 0, 0};
     return replay(key, [&](Recorder& rec) { return recordOptimizer(rec); });
@@ -488,36 +536,81 @@ Result<void> VulkanBackend::optimizerStep(const StepValues& values) {
 Result<float> VulkanBackend::loss() {
     if (!m_program || !m_program->loss.valid()) return fail("the program has no loss");
     float value = 0.0f;
+    STRATA_TRY(drain());
     STRATA_TRY(m_staging->download(rangeOf(m_program->loss, 1), &value, 4));
     return value;
 }
 
 Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
+    STRATA_TRY(drain());  // earlier queued results stay for finishedSteps
+    STRATA_TRY(queueStep(values));
+    STRATA_TRY(drain());
+    const StepResult r = m_finished.back();
+    m_finished.pop_back();
+    return r;
+}
+
+Result<void> VulkanBackend::queueStep(const StepValues& values) {
     if (!m_program) return fail("the backend has no program; call prepare first");
     if (!m_program->loss.valid()) return fail("the program has no loss to train");
     const int64_t n = batchOf(values);
+    m_slot = size_t(m_queued % kSlots);
+    STRATA_TRY(makeRoom(m_slot));
+    // Nothing runs behind a bad step any more: the next one starts afresh.
+    if (m_inFlight.empty()) {
+        std::memset(static_cast<uint8_t*>(m_step->mapped()) + haltFlag().offset, 0, 4);
+    }
     writeStepValues(values);
     uint32_t clipBits = 0;
     std::memcpy(&clipBits, &values.clipNorm, 4);
     // The whole step in one submission: forward, backward, the norm, the guard that keeps the
-    // weights when something is not finite, clipping and the update.
-    const Key key{Phase::Step, true, n, 0, 0, clipBits};
-    STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
-        STRATA_TRY(recordForward(rec, Mode::Train, n, 0, m_program->forward.size()));
-        STRATA_TRY(recordBackward(rec, n, 0, m_program->backward.size()));
-        STRATA_TRY(recordNorm(rec));
-        STRATA_TRY(mark(rec, "gradient norm"));
-        STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader()));
-        if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
-        STRATA_TRY(mark(rec, "step guard and clipping"));
-        STRATA_TRY(recordAccuracy(rec, n));
-        STRATA_TRY(mark(rec, "accuracy"));
-        STRATA_TRY(recordOptimizer(rec));
-        return mark(rec, "optimizer");
-    }));
-    m_stepCommands = int64_t(m_recorded.at(key)->commandCount()) + m_inputCopies;
+    // weights when something is not finite, clipping, the update, and the parameters' host copy.
+    const Key key{Phase::Step, true, n, m_slot, 0, clipBits};
+    STRATA_TRY(replay(
+        key,
+        [&](Recorder& rec) -> Result<void> {
+            STRATA_TRY(recordForward(rec, Mode::Train, n, 0, m_program->forward.size()));
+            STRATA_TRY(recordBackward(rec, n, 0, m_program->backward.size()));
+            STRATA_TRY(recordNorm(rec));
+            STRATA_TRY(mark(rec, "gradient norm"));
+            STRATA_TRY(ops::recordStepGuard(rec, rangeOf(m_program->loss, n), stepHeader(),
+                                            haltFlag()));
+            if (values.clipNorm > 0) STRATA_TRY(recordClip(rec, values.clipNorm));
+            STRATA_TRY(mark(rec, "step guard and clipping"));
+            STRATA_TRY(recordAccuracy(rec, n));
+            STRATA_TRY(mark(rec, "accuracy"));
+            STRATA_TRY(recordOptimizer(rec));
+            STRATA_TRY(mark(rec, "optimizer"));
+            if (m_program->parameterFloats == 0) return {};
+            STRATA_TRY(rec.copy(arenaRange(Arena::Parameters), m_mirror[m_slot]->range(),
+                                "the parameters' host copy"));
+            return mark(rec, "host copy of the parameters");
+        },
+        false));
+    Recorder* rec = m_recorded.at(key).get();
+    m_stepCommands = int64_t(rec->commandCount()) + m_inputCopies;
     m_inputCopies = 0;
-    const shader::StepValues& out = stepResults();
+    m_inFlight.push_back({m_slot, rec});
+    ++m_queued;
+    return {};
+}
+
+Result<std::vector<StepResult>> VulkanBackend::finishedSteps(bool all) {
+    if (all) STRATA_TRY(drain());
+    while (!m_inFlight.empty()) {
+        auto done = m_inFlight.front().rec->poll();
+        if (!done) return done.error();
+        if (!*done) break;
+        STRATA_TRY(retireOldest());
+    }
+    return std::exchange(m_finished, {});
+}
+
+Result<void> VulkanBackend::retireOldest() {
+    const InFlight f = m_inFlight.front();
+    m_inFlight.pop_front();
+    STRATA_TRY(f.rec->wait());
+    const shader::StepValues& out = stepResults(f.slot);
     StepResult r{.loss = out.loss,
                  .gradNorm = std::sqrt(out.normSquared),
                  .applied = out.skip == 0};
@@ -525,7 +618,31 @@ Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
         r.correct = int64_t(out.correct);
         r.counted = int64_t(out.counted);
     }
-    return r;
+    m_finished.push_back(r);
+    if (!m_hostParameters.empty()) {
+        std::memcpy(m_hostParameters.data(), m_mirror[f.slot]->mapped(),
+                    m_hostParameters.size() * 4);
+    }
+    return {};
+}
+
+Result<void> VulkanBackend::makeRoom(size_t slot) {
+    while (std::any_of(m_inFlight.begin(), m_inFlight.end(),
+                       [&](const InFlight& f) { return f.slot == slot; })) {
+        STRATA_TRY(retireOldest());
+    }
+    return {};
+}
+
+Result<void> VulkanBackend::drain() {
+    while (!m_inFlight.empty()) STRATA_TRY(retireOldest());
+    for (auto& [set, rs] : m_resident) {
+        for (Recorder*& gather : rs.gathers) {
+            if (gather) STRATA_TRY(gather->wait());
+            gather = nullptr;
+        }
+    }
+    return {};
 }
 
 Result<bool> VulkanBackend::makeResident(int set, const std::string& field,
@@ -544,6 +661,7 @@ Result<bool> VulkanBackend::makeResident(int set, const std::string& field,
     if (count >= (int64_t(1) << 24) || bytes > m_device->info().deviceLocalBytes() / 4) {
         return false;
     }
+    STRATA_TRY(drain());
     ResidentSet& rs = m_resident[set];
     std::erase_if(rs.fields, [&](const ResidentField& f) { return f.field == field; });
     std::erase_if(m_recorded, [&](const auto& kv) {
@@ -554,7 +672,7 @@ Result<bool> VulkanBackend::makeResident(int set, const std::string& field,
     STRATA_TRY(m_staging->upload((*buffer)->range(), rows.data(), bytes));
     rs.fields.push_back({field, rowFloats, std::move(*buffer)});
     if (!rs.indices) {
-        auto idx = DeviceBuffer::create(*m_device, uint64_t(m_program->batch) * 4, true,
+        auto idx = DeviceBuffer::create(*m_device, kSlots * uint64_t(m_program->batch) * 4, true,
                                         "the batch's row numbers");
         if (!idx) return idx.error();
         rs.indices = std::move(*idx);
@@ -568,11 +686,17 @@ Result<void> VulkanBackend::selectRows(int set, std::span<const int64_t> indices
     const int64_t n = int64_t(indices.size());
     STRATA_TRY(checkBatch(*m_program, n));
     ResidentSet& rs = it->second;
-    auto* slots = static_cast<float*>(rs.indices->mapped());
-    for (int64_t i = 0; i < n; ++i) slots[i] = float(indices[size_t(i)]);
-    const Key key{Phase::Gather, false, n, size_t(set), 0, 0};
+    // The rows go to the slot of the step they are for (the next one queued), once the step
+    // there before and the gather that read them have finished.
+    const size_t slot = size_t(m_queued % kSlots);
+    STRATA_TRY(makeRoom(slot));
+    if (rs.gathers[slot]) STRATA_TRY(rs.gathers[slot]->wait());
+    const uint64_t first = slot * uint64_t(m_program->batch);
+    auto* rowNumbers = static_cast<float*>(rs.indices->mapped()) + first;
+    for (int64_t i = 0; i < n; ++i) rowNumbers[i] = float(indices[size_t(i)]);
+    const Key key{Phase::Gather, false, n, size_t(set), slot, 0};
     STRATA_TRY(replay(key, [&](Recorder& rec) -> Result<void> {
-        const BufferRange rows{rs.indices->handle(), 0, uint64_t(n) * 4};
+        const BufferRange rows{rs.indices->handle(), first * 4, uint64_t(n) * 4};
         for (const ResidentField& f : rs.fields) {
             for (const InputBinding& b : m_program->inputs) {
                 if (b.field != f.field) continue;
@@ -581,7 +705,8 @@ Result<void> VulkanBackend::selectRows(int set, std::span<const int64_t> indices
             }
         }
         return mark(rec, "gather the batch's rows");
-    }));
+    }, false));
+    rs.gathers[slot] = m_recorded.at(key).get();
     m_inputCopies += int64_t(m_recorded.at(key)->commandCount());
     m_n = n;
     return {};

@@ -5,6 +5,15 @@
 // batch size with the layers' kernels (gpu/layer_kernels.h) and replayed. Everything that
 // changes between replays (learning rate, step count, per-op seeds) sits in a small host-visible
 // step buffer written before each submission.
+//
+// Pipelining: queueStep submits a recorded training step without waiting; up to kSlots steps are
+// in flight, each with its own slot of step values, seeds and batch row numbers (what the host
+// writes while earlier steps still run), and the host reads a step's results (loss, norm,
+// accuracy) when it next needs the slot or asks for them: one step behind, never stalling the
+// device. Each step also copies the parameters into its slot's host-visible mirror, and the
+// host keeps the newest finished one: if the device is lost, downloadParameters() still gives
+// the weights of the last completed step.
+#include <deque>
 #include <map>
 #include <memory>
 #include <tuple>
@@ -44,6 +53,9 @@ public:
     Result<void> optimizerStep(const StepValues& values) override;
     Result<float> loss() override;
     Result<StepResult> trainStep(const StepValues& values) override;
+    Result<void> queueStep(const StepValues& values) override;
+    Result<std::vector<StepResult>> finishedSteps(bool all) override;
+    static constexpr size_t kSlots = 2;  // training steps in flight at most
     // Profiling: timestamps after every op (and after the norm, guard and update of a step);
     // timings() sums their differences over the replays since resetTimings().
     bool setProfiling(bool on) override;
@@ -56,6 +68,9 @@ public:
                               int64_t count) override;
     Result<void> selectRows(int set, std::span<const int64_t> indices) override;
 
+    // The weights after the last step that completed (or the last upload), kept on the host as
+    // steps finish; downloadParameters() gives them when the device cannot.
+    const std::vector<float>& lastCompletedParameters() const { return m_hostParameters; }
     Device& device() const { return *m_device; }
     // Submissions since prepare (tests check that a step replays instead of re-recording).
     size_t recordings() const { return m_recordings; }
@@ -70,10 +85,16 @@ private:
     BufferRange rangeOf(TensorId id, int64_t n) const;
     BufferRange arenaRange(Arena a) const;
     int64_t batchOf(const StepValues& values) const;
-    void writeStepValues(const StepValues& values);
+    void writeStepValues(const StepValues& values);  // into slot m_slot
     // Replays the recording for `key`, recording it first with `record` when needed (and again
-    // with a larger scratch buffer when a kernel asked for more than there was).
-    Result<void> replay(const Key& key, const RecordFn& record);
+    // with a larger scratch buffer when a kernel asked for more than there was). Waits for it to
+    // finish unless `wait` is false (and the backend is not profiling).
+    Result<void> replay(const Key& key, const RecordFn& record, bool wait = true);
+    // Waits for the queued steps (all of them, or those up to the one holding `slot`) and keeps
+    // their results for finishedSteps.
+    Result<void> drain();
+    Result<void> makeRoom(size_t slot);
+    Result<void> retireOldest();
     GpuOpContext opContext(Recorder& rec, const ProgramOp& op, int64_t n, bool training,
                            size_t forwardIndex);
     Result<void> recordForward(Recorder& rec, Mode mode, int64_t n, size_t begin, size_t end);
@@ -86,11 +107,14 @@ private:
     Result<BufferRange> scratch(uint64_t floats, const std::string& what);
     Result<void> mark(Recorder& rec, const std::string& label);  // a timestamp when profiling
     Result<void> collectTimings(Recorder& rec);
+    // The step buffer holds kSlots slots (header, then one binding-aligned seed per forward op),
+    // then the halt flag the steps in flight share. Recordings bind slot m_slot.
+    uint64_t slotBytes() const;
     BufferRange stepHeader() const;
-    // Where forward op i's seed sits in the step buffer, past the header (binding-aligned).
-    uint64_t seedOffset(size_t forwardOp) const;
+    BufferRange seedRange(size_t forwardOp) const;
     BufferRange stepField(size_t byteOffset) const;
-    const shader::StepValues& stepResults() const;  // what the last submission left there
+    BufferRange haltFlag() const;
+    const shader::StepValues& stepResults(size_t slot) const;  // what a submission left there
 
     std::shared_ptr<Instance> m_instance;
     std::unique_ptr<Device> m_device;
@@ -110,11 +134,23 @@ private:
     };
     struct ResidentSet {
         std::vector<ResidentField> fields;
-        std::unique_ptr<DeviceBuffer> indices;  // host-visible: the batch's row numbers
+        // Host-visible: the batch's row numbers, one batch per slot.
+        std::unique_ptr<DeviceBuffer> indices;
+        Recorder* gathers[kSlots] = {};  // may still be running: their slot's rows are in use
     };
     std::map<int, ResidentSet> m_resident;
     std::map<Key, std::unique_ptr<Recorder>> m_recorded;
     size_t m_recordings = 0;
+    size_t m_slot = 0;      // the slot recordings bind and the host writes
+    uint64_t m_queued = 0;  // steps queued since prepare: the next one uses slot m_queued % kSlots
+    struct InFlight {
+        size_t slot;
+        Recorder* rec;
+    };
+    std::deque<InFlight> m_inFlight;
+    std::vector<StepResult> m_finished;  // retired, not yet handed to finishedSteps
+    std::unique_ptr<DeviceBuffer> m_mirror[kSlots];  // host-visible copies of the parameters
+    std::vector<float> m_hostParameters;  // those of the last completed step (or upload)
     int64_t m_n = 0;
     bool m_profiling = false;
     std::vector<OpTiming> m_timings;

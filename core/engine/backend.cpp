@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <utility>
 
 #include "core/engine/cpu_backend.h"
 
@@ -75,6 +76,22 @@ Result<StepResult> Backend::trainStep(const StepValues& v) {
     if (auto s = optimizerStep(v); !s) return s.error();
     r.applied = true;
     return r;
+}
+
+Result<void> Backend::queueStep(const StepValues& v) {
+    if (!m_finished.empty() && !m_finished.back().applied) {
+        m_finished.push_back({.loss = NAN, .gradNorm = NAN, .applied = false});
+        return {};
+    }
+    auto r = trainStep(v);
+    if (!r) return r.error();
+    m_finished.push_back(*r);
+    return {};
+}
+
+Result<std::vector<StepResult>> Backend::finishedSteps(bool all) {
+    (void)all;  // every queued step has run
+    return std::exchange(m_finished, {});
 }
 
 Result<std::unique_ptr<Backend>> createBackend(const std::string& requested) {

@@ -103,6 +103,16 @@ public:
     // Forward, backward, clipping and update as one step; see the class comment.
     virtual Result<StepResult> trainStep(const StepValues& values);
 
+    // Pipelined training: queueStep starts what trainStep does and may return before the step
+    // has run (a GPU backend keeps a step or two in flight so the device never waits for the
+    // host); finishedSteps hands back the results of queued steps in queue order: those finished
+    // by now, or every one of them when `all` (waiting for them). Once a queued step is not
+    // applied, the steps queued behind it are not applied either, so the weights stay those of
+    // the last good step. Every other call waits for the queued steps first. The default runs
+    // each step at once through trainStep.
+    virtual Result<void> queueStep(const StepValues& values);
+    virtual Result<std::vector<StepResult>> finishedSteps(bool all);
+
     // Datasets resident in device memory, so that a step uploads at most its row indices. A
     // backend that keeps data resident says so; the Trainer then hands it whole fields of a
     // dataset (`set`: 0 training, 1 validation; rows of the field's sample size) and selects each
@@ -137,6 +147,9 @@ public:
     // Kernel dispatches plus transfer commands of the last trainStep, the uploads or row
     // gathers that filled its inputs included; -1 when the backend does not count them.
     virtual int64_t dispatchesPerStep() const { return -1; }
+
+private:
+    std::vector<StepResult> m_finished;  // the default queueStep's results, not yet handed back
 };
 
 // The input tensors a batch of `field` goes to, once n is checked against the compiled batch and

@@ -244,6 +244,8 @@ void Trainer::refreshWeights() {
 void Trainer::run(std::stop_token token) {
     auto r = runEpochs(token);
     if (!r) {
+        // The weights of the last completed step (a backend whose device is gone keeps a copy).
+        refreshWeights();
         m_state = TrainerState::Failed;
         emit({TrainerEvent::Kind::Error, {}, r.message()});
     }
@@ -318,31 +320,64 @@ Result<void> Trainer::bindBatch(const Dataset& data, std::span<const int64_t> in
     return {};
 }
 
-Result<StepResult> Trainer::step(std::span<const int64_t> indices, int64_t epoch) {
-    const auto start = std::chrono::steady_clock::now();
-    const int64_t n = static_cast<int64_t>(indices.size());
-    if (auto r = bindBatch(*m_config.train, indices); !r) return r.error();
-    const TrainingSettings& s = m_config.settings;
-    const int64_t spe = stepsPerEpoch();
-    const double lr = scheduledLearningRate(s.schedule, m_baseLearningRate.load(), m_pos.step, spe,
-                                            spe * s.epochs);
-    const StepValues values{.learningRate = static_cast<float>(lr),
-                            .step = m_pos.step + 1,
-                            .seed = mix(s.seed ^ mix(static_cast<uint64_t>(m_pos.step))),
-                            .batch = n,
-                            .clipNorm = static_cast<float>(s.clipGradNorm)};
-    auto r = m_backend->trainStep(values);
-    if (!r || !r->applied) {
-        if (r && !r->applied) m_pendingProblem = diagnoseNonFinite(values);
+bool Trainer::checkpointRequested() const {
+    std::lock_guard lock(m_mutex);
+    return !m_checkpointRequests.empty();
+}
+
+Result<void> Trainer::queueStep(const std::vector<int64_t>& order, int64_t batch) {
+    const int64_t B = m_program->batch, size = m_config.train->size();
+    Queued q{.batch = batch,
+             .begin = static_cast<size_t>(batch * B),
+             .count = static_cast<size_t>(std::min(B, size - batch * B)),
+             .queuedAt = std::chrono::steady_clock::now()};
+    if (auto r = bindBatch(*m_config.train, std::span(order.data() + q.begin, q.count)); !r) {
         return r;
     }
+    const TrainingSettings& s = m_config.settings;
+    const int64_t spe = stepsPerEpoch();
+    const int64_t done = m_pos.step + static_cast<int64_t>(m_queued.size());  // before this one
+    const double lr =
+        scheduledLearningRate(s.schedule, m_baseLearningRate.load(), done, spe, spe * s.epochs);
+    q.values = {.learningRate = static_cast<float>(lr),
+                .step = done + 1,
+                .seed = mix(s.seed ^ mix(static_cast<uint64_t>(done))),
+                .batch = static_cast<int64_t>(q.count),
+                .clipNorm = static_cast<float>(s.clipGradNorm)};
+    if (auto r = m_backend->queueStep(q.values); !r) return r;
+    m_queued.push_back(q);
+    return {};
+}
+
+Result<void> Trainer::collectSteps(bool all, int64_t epoch) {
+    auto results = m_backend->finishedSteps(all);
+    if (!results) return results.error();
+    for (const StepResult& r : *results) {
+        if (m_queued.empty()) break;  // results of steps queued by someone else
+        const Queued q = m_queued.front();
+        m_queued.pop_front();
+        if (m_failed) continue;  // behind a step that was not applied: not applied either
+        if (!r.applied) {
+            m_failed = q;
+            continue;
+        }
+        countStep(q, r, epoch);
+    }
+    return {};
+}
+
+void Trainer::countStep(const Queued& q, const StepResult& r, int64_t epoch) {
+    const int64_t n = q.values.batch;
     m_pos.step += 1;
-    m_pos.epochLossSum += static_cast<double>(r->loss) * static_cast<double>(n);
+    m_pos.batchInEpoch += 1;
+    m_pos.epochLossSum += static_cast<double>(r.loss) * static_cast<double>(n);
     m_pos.epochSamples += n;
-    if (m_classes > 0 && r->correct >= 0) {
-        m_pos.epochCorrect += r->correct;
-        m_pos.epochCounted += r->counted;
-    } else if (m_classes > 0) {
+    if (m_classes > 0 && r.correct >= 0) {
+        m_pos.epochCorrect += r.correct;
+        m_pos.epochCounted += r.counted;
+    } else if (m_classes > 0 && m_queued.empty()) {
+        // The backend did not count: the logits of this step are still in place, as no other
+        // step was queued behind it.
         auto logits = m_backend->download(m_logits, n);
         auto targets = m_backend->download(m_targets, n);
         if (logits && targets) {
@@ -352,19 +387,21 @@ Result<StepResult> Trainer::step(std::span<const int64_t> indices, int64_t epoch
             m_pos.epochCounted += score.counted();
         }
     }
+    // A pipelined step's time is the time since the one before it finished.
+    const auto now = std::chrono::steady_clock::now();
     const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::chrono::duration<double>(now - std::max(q.queuedAt, m_lastStepDone)).count();
+    m_lastStepDone = now;
     m_steps.push({.step = m_pos.step,
                   .epoch = epoch,
-                  .loss = r->loss,
-                  .learningRate = static_cast<float>(lr),
-                  .gradNorm = r->gradNorm,
+                  .loss = r.loss,
+                  .learningRate = q.values.learningRate,
+                  .gradNorm = r.gradNorm,
                   .samplesPerSecond = static_cast<float>(seconds > 0 ? n / seconds : 0.0)});
     if (m_config.attentionEvery > 0 &&
         (m_pos.step == 1 || m_pos.step % m_config.attentionEvery == 0)) {
         snapshotAttention();
     }
-    return r;
 }
 
 std::string Trainer::diagnoseNonFinite(const StepValues& values) {
@@ -501,7 +538,6 @@ Result<void> Trainer::saveCheckpoint(const std::filesystem::path& path) {
 
 Result<void> Trainer::runEpochs(std::stop_token& token) {
     const TrainingSettings& s = m_config.settings;
-    const int64_t B = m_program->batch, size = m_config.train->size();
     const int64_t spe = stepsPerEpoch();
     const auto& dir = m_config.checkpointDir;
     auto finish = [&](TrainerState state, const std::string& why) -> Result<void> {
@@ -517,6 +553,34 @@ Result<void> Trainer::runEpochs(std::stop_token& token) {
         const auto epochStart = std::chrono::steady_clock::now();
         const std::vector<int64_t> order = epochOrder(m_pos.epoch);
         while (m_pos.batchInEpoch < spe) {
+            // Steps go to the backend ahead of their results; whatever has to see the run as
+            // it stands (a checkpoint, stop, pause, the step limit) lets the queue empty first.
+            const int64_t next = m_pos.batchInEpoch + int64_t(m_queued.size());
+            const bool interrupted =
+                token.stop_requested() || m_pauseRequested || checkpointRequested() ||
+                (m_config.maxSteps > 0 &&
+                 m_pos.step + int64_t(m_queued.size()) >= m_config.maxSteps);
+            if (!interrupted && next < spe) {
+                if (auto r = queueStep(order, next); !r) return r;
+                if (auto r = collectSteps(false, m_pos.epoch); !r) return r;
+            } else if (auto r = collectSteps(true, m_pos.epoch); !r) {
+                return r;
+            }
+            if (m_failed) {
+                if (auto r = collectSteps(true, m_pos.epoch); !r) return r;  // drop the rest
+                const Queued failed = *std::exchange(m_failed, std::nullopt);
+                const std::span<const int64_t> indices(order.data() + failed.begin,
+                                                       failed.count);
+                std::string problem;
+                if (auto r = bindBatch(*m_config.train, indices); !r) return r;
+                problem = diagnoseNonFinite(failed.values);
+                // Retry the same batch after resume (with whatever the person changed).
+                if (!waitWhilePaused(token, problem)) {
+                    return finish(TrainerState::Stopped, "stopped");
+                }
+                continue;
+            }
+            if (!m_queued.empty()) continue;
             serveCheckpointRequests();
             if (token.stop_requested()) return finish(TrainerState::Stopped, "stopped");
             if (m_config.maxSteps > 0 && m_pos.step >= m_config.maxSteps) {
@@ -525,20 +589,6 @@ Result<void> Trainer::runEpochs(std::stop_token& token) {
             if (m_pauseRequested && !waitWhilePaused(token, {})) {
                 return finish(TrainerState::Stopped, "stopped");
             }
-            const int64_t begin = m_pos.batchInEpoch * B;
-            const std::span<const int64_t> indices(order.data() + begin,
-                                                   static_cast<size_t>(std::min(B, size - begin)));
-            auto r = step(indices, m_pos.epoch);
-            if (!r) return r.error();
-            if (!r->applied) {
-                const std::string problem = std::exchange(m_pendingProblem, {});
-                // Retry the same batch after resume (with whatever the person changed).
-                if (!waitWhilePaused(token, problem)) {
-                    return finish(TrainerState::Stopped, "stopped");
-                }
-                continue;
-            }
-            m_pos.batchInEpoch += 1;
         }
         EpochMetrics m;
         m.epoch = m_pos.epoch;

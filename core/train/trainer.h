@@ -9,7 +9,9 @@
 // checkpoint therefore only needs the step, the epoch and the batch position to continue the
 // same curve.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -104,7 +106,20 @@ private:
     Result<void> runEpochs(std::stop_token& token);
     // false when stopping. `problem` non-empty: pause because of it.
     bool waitWhilePaused(std::stop_token& token, const std::string& problem);
-    Result<StepResult> step(std::span<const int64_t> indices, int64_t epoch);
+    // A step queued on the backend whose result has not come back yet: batch `batch` of its
+    // epoch, order[begin, begin + count).
+    struct Queued {
+        int64_t batch = 0;
+        size_t begin = 0, count = 0;
+        StepValues values;
+        std::chrono::steady_clock::time_point queuedAt;
+    };
+    Result<void> queueStep(const std::vector<int64_t>& order, int64_t batch);
+    // Takes the results of the steps that finished (all of them when `all`) and counts those
+    // applied; the first one not applied goes to m_failed, and those behind it are dropped.
+    Result<void> collectSteps(bool all, int64_t epoch);
+    void countStep(const Queued& q, const StepResult& r, int64_t epoch);
+    bool checkpointRequested() const;
     Result<void> bindBatch(const Dataset& data, std::span<const int64_t> indices);
     Result<void> keepResident();
     Result<EpochMetrics> evaluate(const Dataset& data);
@@ -121,7 +136,9 @@ private:
     std::unique_ptr<Program> m_program;
     std::unique_ptr<Backend> m_backend;
     std::string m_deviceName;
-    std::string m_pendingProblem;  // worker only: the diagnosis of a non-finite step
+    std::deque<Queued> m_queued;   // worker only: steps in flight on the backend, oldest first
+    std::optional<Queued> m_failed;  // worker only: the first queued step not applied
+    std::chrono::steady_clock::time_point m_lastStepDone;
     Checkpoint m_pos;              // progress: step, epoch, batch, running sums, history
 
     std::atomic<TrainerState> m_state{TrainerState::Idle};

@@ -18,7 +18,8 @@ const KernelLayout kAdam{"adam", {kStorage, kStorage, kStorage, kStorage, kStora
                          sizeof(OptimizerPush)};
 const KernelLayout kRmsprop{"rmsprop", {kStorage, kStorage, kStorage, kStorage, kStorage, kStorage},
                             sizeof(OptimizerPush)};
-const KernelLayout kGuard{"step_guard", {kStorage, kStorage}, sizeof(shader::StepGuardPush)};
+const KernelLayout kGuard{"step_guard", {kStorage, kStorage, kStorage},
+                          sizeof(shader::StepGuardPush)};
 
 // An empty range is a state slot this configuration does not use: its binding is a placeholder
 // the kernel never touches.
@@ -128,12 +129,13 @@ Result<void> recordRmspropUpdate(Recorder& rec, const RmspropSettings& s,
 }
 
 Result<void> recordStepGuard(Recorder& rec, const BufferRange& loss,
-                             const BufferRange& stepValues) {
+                             const BufferRange& stepValues, const BufferRange& halt) {
     auto bound = bindFloats(rec.device(), loss, "the loss");
     if (!bound) return bound.error();
     const BufferRange steps{stepValues.buffer, stepValues.offset, sizeof(StepValues)};
     const Binding bindings[] = {{bound->range, Access::Read, loss},
-                                {steps, Access::ReadWrite, {}}};
+                                {steps, Access::ReadWrite, {}},
+                                {{halt.buffer, halt.offset, 4}, Access::ReadWrite, {}}};
     const shader::StepGuardPush push{bound->offset};
     return rec.dispatch(kGuard, {}, bindings, &push, {1, 1, 1}, "step guard");
 }

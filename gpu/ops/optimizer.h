@@ -53,8 +53,10 @@ Result<void> recordRmspropUpdate(Recorder& rec, const RmspropSettings& s,
 namespace strata::gpu::ops {
 
 // Copies the loss (one float) into stepValues.loss and sets stepValues.skip when it or
-// stepValues.normSquared is not finite; the updates above then leave everything unchanged.
+// stepValues.normSquared is not finite, or when `halt` (one uint shared by the steps in flight)
+// is set; a skipped step sets `halt`, so the steps queued behind a bad one keep the weights too.
+// The updates above then leave everything unchanged.
 Result<void> recordStepGuard(Recorder& rec, const BufferRange& loss,
-                             const BufferRange& stepValues);
+                             const BufferRange& stepValues, const BufferRange& halt);
 
 }  // namespace strata::gpu::ops

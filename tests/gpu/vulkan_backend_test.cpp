@@ -145,8 +145,9 @@ TEST_F(VulkanBackendTest, TwentyTrainingStepsAgreeWithTheCpuForEveryOptimizer) {
             EXPECT_LE(maxRelError(g.norms, c.norms), 1e-2f);
             EXPECT_LE(maxRelError(g.parameters, c.parameters), 1e-2f);
             EXPECT_LT(c.losses.back(), c.losses.front());
-            // One recording per batch size; every other step replayed.
-            EXPECT_EQ(gpu->recordings(), 2u);
+            // One recording per batch size and step slot (batches of 16 in both slots, of 5 in
+            // the second); every other step replayed.
+            EXPECT_EQ(gpu->recordings(), 3u);
         }
     }
 }
@@ -225,6 +226,103 @@ TEST_F(VulkanBackendTest, AResidentDatasetGathersEachBatchOnTheDevice) {
     }
     EXPECT_FALSE(gpu->selectRows(1, std::vector<int64_t>{0}).ok());  // no validation set kept
     EXPECT_FALSE(gpu->makeResident(0, "x", data, rows + 1).ok());     // count does not match
+}
+
+// A resident classification set of `rows` samples for mlpGraph(6, hidden, 3); rows listed in
+// `infinite` hold an infinite feature.
+void makeResidentMlpData(VulkanBackend& gpu, int64_t rows, std::vector<int64_t> infinite = {}) {
+    auto x = randomFloats(size_t(rows * 6), 11, -2.0f, 2.0f);
+    for (int64_t r : infinite) x[size_t(r * 6)] = INFINITY;
+    std::vector<float> y(static_cast<size_t>(rows));
+    for (int64_t i = 0; i < rows; ++i) y[size_t(i)] = float(i % 3);
+    ASSERT_TRUE(gpu.makeResident(0, "x", x, rows).value());
+    ASSERT_TRUE(gpu.makeResident(0, "y", y, rows).value());
+}
+
+std::vector<int64_t> batchRows(int step, int64_t n, int64_t rows) {
+    std::vector<int64_t> pick(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) pick[size_t(i)] = (step * 7 + i * 3) % rows;
+    return pick;
+}
+
+TEST_F(VulkanBackendTest, QueuedStepsGiveTheResultsOfStepsRunOneByOne) {
+    auto p = compile(strata::test::mlpGraph(6, 16, 3), 8, {.optimizer = {.name = "adam"}});
+    ASSERT_TRUE(p.ok()) << p.message();
+    const int steps = 12;
+    std::vector<StepResult> oneByOne, queued;
+    std::vector<float> paramsOneByOne;
+    for (bool pipelined : {false, true}) {
+        auto gpu = backend();
+        ASSERT_TRUE(gpu && gpu->prepare(*p).ok());
+        ASSERT_TRUE(gpu->uploadParameters(initialParameters(*p, 5)).ok());
+        makeResidentMlpData(*gpu, 40);
+        auto& out = pipelined ? queued : oneByOne;
+        for (int s = 0; s < steps; ++s) {
+            const int64_t n = s % 5 == 4 ? 3 : 8;
+            ASSERT_TRUE(gpu->selectRows(0, batchRows(s, n, 40)).ok());
+            const StepValues v{.learningRate = 0.01f, .step = s + 1, .seed = uint64_t(s),
+                               .batch = n};
+            if (!pipelined) {
+                out.push_back(gpu->trainStep(v).value());
+                continue;
+            }
+            ASSERT_TRUE(gpu->queueStep(v).ok());
+            // A step's result comes back once it has finished, never before it was queued.
+            const auto done = gpu->finishedSteps(false).value();
+            out.insert(out.end(), done.begin(), done.end());
+            EXPECT_LE(out.size(), size_t(s + 1));
+        }
+        if (pipelined) {
+            const auto rest = gpu->finishedSteps(true).value();
+            out.insert(out.end(), rest.begin(), rest.end());
+            EXPECT_TRUE(gpu->finishedSteps(true).value().empty());
+        }
+        const auto params = gpu->downloadParameters().value();
+        // The host copy of the last completed step is the device's weights.
+        EXPECT_EQ(gpu->lastCompletedParameters(), params);
+        if (pipelined) {
+            EXPECT_EQ(params, paramsOneByOne);
+        } else {
+            paramsOneByOne = params;
+        }
+    }
+    ASSERT_EQ(queued.size(), oneByOne.size());
+    for (size_t i = 0; i < queued.size(); ++i) {
+        EXPECT_EQ(queued[i].loss, oneByOne[i].loss) << i;
+        EXPECT_EQ(queued[i].gradNorm, oneByOne[i].gradNorm) << i;
+        EXPECT_EQ(queued[i].correct, oneByOne[i].correct) << i;
+        EXPECT_TRUE(queued[i].applied);
+    }
+}
+
+TEST_F(VulkanBackendTest, AStepQueuedBehindABadOneKeepsTheWeightsToo) {
+    auto p = compile(strata::test::mlpGraph(6, 8, 3), 4, {.optimizer = {.name = "sgd"}});
+    ASSERT_TRUE(p.ok()) << p.message();
+    auto gpu = backend();
+    ASSERT_TRUE(gpu && gpu->prepare(*p).ok());
+    const auto start = initialParameters(*p, 2);
+    ASSERT_TRUE(gpu->uploadParameters(start).ok());
+    makeResidentMlpData(*gpu, 8, {1});  // the batch of rows 0-3 has an infinite input
+    const std::vector<int64_t> bad = {0, 1, 2, 3}, good = {4, 5, 6, 7};
+    for (const auto* rows : {&bad, &good}) {
+        ASSERT_TRUE(gpu->selectRows(0, *rows).ok());
+        ASSERT_TRUE(gpu->queueStep({.learningRate = 0.1f, .step = 1, .batch = 4}).ok());
+    }
+    auto results = gpu->finishedSteps(true).value();
+    ASSERT_EQ(results.size(), 2u);
+    EXPECT_FALSE(results[0].applied);
+    EXPECT_FALSE(std::isfinite(results[0].loss));
+    EXPECT_TRUE(std::isfinite(results[1].loss));  // fine on its own, but behind the bad one
+    EXPECT_FALSE(results[1].applied);
+    EXPECT_EQ(gpu->downloadParameters().value(), start);
+    EXPECT_EQ(gpu->lastCompletedParameters(), start);
+    // With nothing in flight any more, the good batch trains again.
+    ASSERT_TRUE(gpu->selectRows(0, good).ok());
+    ASSERT_TRUE(gpu->queueStep({.learningRate = 0.1f, .step = 1, .batch = 4}).ok());
+    results = gpu->finishedSteps(true).value();
+    ASSERT_EQ(results.size(), 1u);
+    EXPECT_TRUE(results[0].applied);
+    EXPECT_NE(gpu->downloadParameters().value(), start);
 }
 
 }  // namespace
