@@ -14,7 +14,8 @@
 namespace strata::cpu {
 
 // C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, all row-major and packed.
-// Large products are split over the pool by rows (or columns) of C.
+// Large products are cut into blocks of 16-64 columns (or rows) of C that the pool's threads
+// claim one by one.
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           const float* B, float beta, float* C);
 
