@@ -85,6 +85,12 @@ struct Window {
         return r.floatsAt((uint64_t(n0) * steps + t0) * width,
                           (uint64_t(nb - 1) * steps + (t1 - t0) + 1) * width);
     }
+    // Rows n*T + t of a batch-major (N, T, width) tensor at one time t (any t of the sequence).
+    BufferRange at(const BufferRange& r, uint64_t width, uint32_t t) const {
+        if (r.empty()) return {};
+        return r.floatsAt((uint64_t(n0) * steps + t) * width,
+                          (uint64_t(nb - 1) * steps + 1) * width);
+    }
     // Rows n of an (N, width) tensor.
     BufferRange rows(const BufferRange& r, uint64_t width) const {
         if (r.empty()) return {};
@@ -207,8 +213,11 @@ Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& s, const RnnStepBwdT
                               const std::string& label) {
     const Device& dev = rec.device();
     const uint32_t H = s.hidden, GH = gateCount(s.cell) * H;
-    const bool hasNext = !x.dqNext.empty();
+    const bool hasNext = s.tNext >= 0;
     const bool gru = s.cell == RnnCell::Gru;
+    if (gru && hasNext && x.dqNext.empty()) {
+        return fail("'" + label + "' needs the later step's gradient.");
+    }
     const bool first = s.tPrev < 0;
     const uint32_t t0 = first ? s.t : std::min<uint32_t>(s.t, uint32_t(s.tPrev));
     const uint32_t t1 = first ? s.t : std::max<uint32_t>(s.t, uint32_t(s.tPrev));
@@ -218,12 +227,13 @@ Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& s, const RnnStepBwdT
     const BufferRange whh = hasNext ? x.whh : BufferRange{};
     const BufferRange dhNext = gru && hasNext ? x.dhNext : BufferRange{};
     const BufferRange dhOut = gru ? x.dhOut : BufferRange{};
+    // rnn/lstm read dqNext as a window of dxp at tNext, no wider than dxp's own window.
     auto perDispatch = rowsPerDispatch(
         dev, s, t0, t1,
         {seqDy ? s.seqWidth : 0, s.seqWidth, x.gates.empty() ? 0 : GH,
-         x.extra.empty() ? 0 : H, GH},
-        {hasNext ? GH : 0, dhNext.empty() ? 0 : H, dhOut.empty() ? 0 : H,
-         lastDy ? s.seqWidth : 0, GH, H, x.dc.empty() ? 0 : H},
+         x.extra.empty() ? 0 : H, GH, gru ? 0 : H},
+        {gru && hasNext ? GH : 0, dhNext.empty() ? 0 : H, dhOut.empty() ? 0 : H,
+         lastDy ? s.seqWidth : 0, gru ? GH : 0, gru ? H : 0, x.dc.empty() ? 0 : H},
         {{whh, "recurrent weight W_hh"}}, label);
     if (!perDispatch) return perDispatch.error();
     for (uint32_t n0 = 0; n0 < s.batch; n0 += *perDispatch) {
@@ -239,7 +249,11 @@ Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& s, const RnnStepBwdT
         p.relu = s.relu ? 1 : 0;
         p.dyMode = dyMode;
         p.hasNext = hasNext ? 1u : 0u;
-        const BufferRange dqNext = w.rows(x.dqNext, GH);
+        p.dqInDxp = gru ? 0u : 1u;
+        p.dqStride = gru ? GH : s.steps * GH;
+        const BufferRange dqNext = !hasNext ? BufferRange{}
+                                   : gru    ? w.rows(x.dqNext, GH)
+                                            : w.at(x.dxp, GH, uint32_t(s.tNext));
         const BufferRange seq = w.seq(x.seq, s.seqWidth);
         const bool vec = vecRows(dev, H, {whh, dqNext});
         Operands ops(dev, seq);
@@ -255,8 +269,10 @@ Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& s, const RnnStepBwdT
         p.offGates = ops.add(w.seq(x.gates, GH), Access::Read, "gate activations");
         p.offExtra = ops.add(w.seq(x.extra, H), Access::Read, "cell states");
         p.offDxp = ops.add(w.seq(x.dxp, GH), Access::Write, "input projection gradient");
-        p.offDq = ops.add(w.rows(x.dq, GH), Access::Write, "hidden projection gradient");
-        p.offHPrev = ops.add(w.rows(x.hPrev, H), Access::Write, "previous states");
+        p.offDq = ops.add(gru ? w.rows(x.dq, GH) : BufferRange{}, Access::Write,
+                          "hidden projection gradient");
+        p.offHPrev = ops.add(gru ? w.rows(x.hPrev, H) : w.seq(x.hPrev, H), Access::Write,
+                             "previous states");
         // The walk's first step only writes the cell gradient.
         p.offDc = ops.add(w.rows(x.dc, H), hasNext ? Access::ReadWrite : Access::Write,
                           "cell state gradient");
