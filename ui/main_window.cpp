@@ -12,6 +12,7 @@
 #include <QGridLayout>
 #include <QLabel>
 #include <QListWidget>
+#include <QLockFile>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
@@ -42,6 +43,8 @@ namespace strata::ui {
 namespace {
 
 constexpr int kMaxRecent = 8;
+
+void removeRecoveryFiles(const QString& recovery);  // with autosave and recovery, below
 constexpr int kAutosaveMs = 30'000;
 constexpr int kNodeRole = Qt::UserRole + 1;
 
@@ -206,6 +209,7 @@ MainWindow::MainWindow(Options options, QWidget* parent)
     m_autosave->setInterval(kAutosaveMs);
     connect(m_autosave, &QTimer::timeout, this, &MainWindow::autosave);
     m_autosave->start();
+    claimRecoverySlot();
 
     resize(1400, 860);
     if (m_options.restoreSettings) {
@@ -477,10 +481,14 @@ void MainWindow::updateProblems() {
 void MainWindow::addLayerAtCentre(const QString& layerId) {
     if (startPageShown()) startDocument(Document{});
     QPointF centre = m_view->mapToScene(m_view->viewport()->rect().center());
-    // Stagger repeated additions so they do not stack exactly.
-    centre -= QPointF(NodeItem::kWidth / 2, 50);
-    while (!m_scene->items(QRectF(centre, QSizeF(20, 20))).isEmpty()) centre += QPointF(30, 30);
-    (void)m_scene->addLayer(layerId.toStdString(), centre);
+    const std::string type = layerId.toStdString();
+    // Stagger repeated additions so they do not stack exactly: probe where the new node's
+    // top-left corner would fall.
+    const QPointF half(NodeItem::kWidth / 2, NodeItem::heightFor(type) / 2);
+    while (!m_scene->items(QRectF(centre - half, QSizeF(20, 20))).isEmpty()) {
+        centre += QPointF(30, 30);
+    }
+    (void)m_scene->addLayerCentredAt(type, centre);
 }
 
 // ---- files ----
@@ -512,7 +520,7 @@ Result<void> MainWindow::saveDocument(const QString& path) {
     m_path = QFileInfo(path).absoluteFilePath();
     m_restoredUnsaved = false;
     m_model->undoStack()->setClean();
-    QFile::remove(recoveryPath());
+    if (!m_recoveryPath.isEmpty()) removeRecoveryFiles(m_recoveryPath);
     addRecent(m_path);
     updateTitle();
     statusBar()->showMessage(tr("Saved %1").arg(path), 5000);
@@ -615,7 +623,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
         s.setValue("window/state", saveState());
     }
     // A deliberate close is not a crash: nothing to recover next time.
-    QFile::remove(recoveryPath());
+    if (!m_recoveryPath.isEmpty()) removeRecoveryFiles(m_recoveryPath);
     e->accept();
 }
 
@@ -646,45 +654,155 @@ void MainWindow::rebuildRecentMenu() {
 }
 
 // ---- autosave and recovery ----
+//
+// recoveryDir() holds one slot per running studio: recovery-K.strata.json (the autosaved
+// document), recovery-K.origin (the path it was opened from, if any) and recovery-K.lock, a
+// QLockFile the studio holds while it runs. A crash leaves the lock naming a dead process (or, when
+// a window is destroyed without closing, no lock at all): such a slot's document is stale and the
+// next studio offers it; a slot whose lock a live studio holds is never touched by another.
 
-QString MainWindow::recoveryPath() {
-    QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
-    return dir + "/recovery.strata.json";
+namespace {
+
+constexpr int kMaxRecoverySlots = 256;
+
+QString slotBase(int k) { return MainWindow::recoveryDir() + QString("/recovery-%1").arg(k); }
+QString lockPathOf(const QString& recovery) {
+    return QString(recovery).replace(".strata.json", ".lock");
+}
+QString originPathOf(const QString& recovery) {
+    return QString(recovery).replace(".strata.json", ".origin");
+}
+
+std::unique_ptr<QLockFile> tryLockSlot(const QString& lockPath) {
+    auto lock = std::make_unique<QLockFile>(lockPath);
+    // Only a dead owner makes a lock stale: the default (30 s old) would let a second studio take
+    // the slot of a long-running first one.
+    lock->setStaleLockTime(0);
+    if (!lock->tryLock(0)) return nullptr;
+    return lock;
+}
+
+struct StaleRecovery {
+    QString path;
+    std::unique_ptr<QLockFile> lock;  // held so that no other starting studio offers it too
+};
+
+// Newest first: the work a person most likely misses.
+std::vector<StaleRecovery> lockStaleRecoveries() {
+    std::vector<StaleRecovery> stale;
+    const QFileInfoList files = QDir(MainWindow::recoveryDir())
+                                    .entryInfoList({"recovery-*.strata.json"}, QDir::Files,
+                                                   QDir::Time);
+    for (const QFileInfo& f : files) {
+        auto lock = tryLockSlot(lockPathOf(f.absoluteFilePath()));
+        if (!lock) continue;  // a live studio's slot (or one another studio is offering)
+        // The owner may have removed its file between the listing and the lock.
+        if (!f.exists()) continue;
+        stale.push_back({f.absoluteFilePath(), std::move(lock)});
+    }
+    return stale;
+}
+
+void removeRecoveryFiles(const QString& recovery) {
+    QFile::remove(recovery);
+    QFile::remove(originPathOf(recovery));
+}
+
+}  // namespace
+
+QString MainWindow::recoveryDir() {
+    return QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/recovery";
+}
+
+QStringList MainWindow::staleRecoveryFiles() {
+    QStringList paths;
+    for (const StaleRecovery& r : lockStaleRecoveries()) paths << r.path;
+    return paths;
+}
+
+QString MainWindow::recoveryPath() const { return m_recoveryPath; }
+
+void MainWindow::claimRecoverySlot() {
+    QDir().mkpath(recoveryDir());
+    for (int k = 0; k < kMaxRecoverySlots; ++k) {
+        const QString recovery = slotBase(k) + ".strata.json";
+        // A slot with a document in it belongs to a live studio or waits to be offered.
+        if (QFile::exists(recovery)) continue;
+        auto lock = tryLockSlot(slotBase(k) + ".lock");
+        if (!lock) continue;
+        if (QFile::exists(recovery)) continue;  // written by its owner just before it died
+        m_recoveryLock = std::move(lock);
+        m_recoveryPath = recovery;
+        return;
+    }
+    // Hundreds of crashed sessions nobody restored: autosave reports the failure.
+    m_recoveryPath.clear();
 }
 
 void MainWindow::autosave() {
     if (!isModified()) {
         // Saved, or undone back to the saved state: there is nothing a crash could lose.
-        QFile::remove(recoveryPath());
+        if (!m_recoveryPath.isEmpty()) removeRecoveryFiles(m_recoveryPath);
         return;
     }
-    QDir().mkpath(QFileInfo(recoveryPath()).absolutePath());
-    if (auto ok = writeDocument(m_model->document(), recoveryPath().toStdString()); ok) {
-        QSettings().setValue("recovery/path", m_path);
-    } else {
+    if (m_recoveryPath.isEmpty()) claimRecoverySlot();
+    if (m_recoveryPath.isEmpty()) {
+        statusBar()->showMessage(
+            tr("Autosave failed: no free recovery slot in %1; restore or delete the old "
+               "recovery files there.").arg(recoveryDir()), 8000);
+        return;
+    }
+    if (auto ok = writeDocument(m_model->document(), m_recoveryPath.toStdString()); !ok) {
         statusBar()->showMessage(tr("Autosave failed: %1").arg(q(ok.message())), 8000);
+        return;
+    }
+    QFile origin(originPathOf(m_recoveryPath));
+    if (m_path.isEmpty()) {
+        origin.remove();
+    } else if (origin.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+        origin.write(m_path.toUtf8());
     }
 }
 
+void MainWindow::adoptRecovered(Document doc, const QString& original) {
+    startDocument(std::move(doc), original);
+    m_restoredUnsaved = true;
+    updateTitle();
+    // Into this studio's own slot at once: the stale file is about to go.
+    autosave();
+}
+
 void MainWindow::offerRecovery() {
-    if (!QFile::exists(recoveryPath())) return;
-    QString original = QSettings().value("recovery/path").toString();
-    auto answer = QMessageBox::question(
-        this, tr("Restore unsaved work?"),
-        tr("Strata closed without saving %1. Restore the automatically saved copy?")
-            .arg(original.isEmpty() ? tr("an untitled graph") : QFileInfo(original).fileName()),
-        QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
-    if (answer == QMessageBox::Yes) {
-        auto doc = readDocument(recoveryPath().toStdString());
-        if (!doc) {
-            report(tr("Restore"), q(doc.message()));
-            return;
+    for (StaleRecovery& r : lockStaleRecoveries()) {
+        QString original;
+        if (QFile origin(originPathOf(r.path)); origin.open(QIODevice::ReadOnly)) {
+            original = QString::fromUtf8(origin.readAll());
         }
-        startDocument(std::move(*doc), original);
-        m_restoredUnsaved = true;
-        updateTitle();
-    } else {
-        QFile::remove(recoveryPath());
+        const QString when = QFileInfo(r.path).lastModified().toString("yyyy-MM-dd hh:mm");
+        auto answer = QMessageBox::question(
+            this, tr("Restore unsaved work?"),
+            tr("Strata closed without saving %1 (autosaved %2). Restore the automatically saved "
+               "copy?")
+                .arg(original.isEmpty() ? tr("an untitled graph") : QFileInfo(original).fileName(),
+                     when),
+            QMessageBox::Yes | QMessageBox::No, QMessageBox::Yes);
+        if (answer == QMessageBox::Yes) {
+            auto doc = readDocument(r.path.toStdString());
+            if (!doc) {
+                report(tr("Restore"), q(doc.message()));
+                continue;
+            }
+            // A second restored document gets a window of its own.
+            MainWindow* target = this;
+            if (!startPageShown() || isModified()) {
+                target = new MainWindow(Options{m_options.interactive, false,
+                                                m_options.restoreSettings});
+                target->setAttribute(Qt::WA_DeleteOnClose);
+                target->show();
+            }
+            target->adoptRecovered(std::move(*doc), original);
+        }
+        removeRecoveryFiles(r.path);
     }
 }
 

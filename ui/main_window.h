@@ -4,11 +4,13 @@
 // and state in the status bar; File/Edit/View menus; open/save through core/io, unsaved-changes
 // prompt, autosave to a recovery file, window state and recent files in QSettings.
 #include <QMainWindow>
+#include <memory>
 
 #include "core/io/document.h"
 
 class QLabel;
 class QListWidget;
+class QLockFile;
 class QMenu;
 class QStackedWidget;
 class QTimer;
@@ -71,9 +73,14 @@ public:
     void showEditor();
     bool startPageShown() const;
 
-    // Writes the recovery file when there are unsaved changes; removes it otherwise.
+    // Writes this studio's recovery file when there are unsaved changes; removes it otherwise.
     void autosave();
-    static QString recoveryPath();
+    // Each running studio autosaves into its own slot of recoveryDir(), held by a lock file, so
+    // that two studios never overwrite each other's recovery.
+    QString recoveryPath() const;
+    static QString recoveryDir();
+    // The recovery files no live studio holds: left by a crash, offered for restore at start.
+    static QStringList staleRecoveryFiles();
 
 protected:
     void closeEvent(QCloseEvent* e) override;
@@ -90,6 +97,9 @@ private:
     QStringList recentFiles() const;
     bool maybeSave();  // false: the user cancelled
     void offerRecovery();
+    void claimRecoverySlot();
+    // Makes `doc` (recovered from a crash of another session) this window's unsaved work.
+    void adoptRecovered(Document doc, const QString& original);
     void report(const QString& title, const QString& text);
     void addLayerAtCentre(const QString& layerId);
     void openWithDialog();
@@ -118,6 +128,8 @@ private:
     QLabel* m_trainingLabel;
     QMenu* m_recentMenu = nullptr;
     QTimer* m_autosave;
+    std::unique_ptr<QLockFile> m_recoveryLock;  // held while this studio runs
+    QString m_recoveryPath;
     QString m_path;
     QString m_lastRunDevice;  // the device choice of the last run, whose real name is known
     bool m_restoredUnsaved = false;  // a recovered document counts as modified until saved

@@ -153,33 +153,55 @@ protected:
     std::unique_ptr<MainWindow> window;
 };
 
-TEST_F(Editor, DroppingAPaletteItemCreatesTheNodeWhereItIsDropped) {
-    QTreeWidgetItem* item = window->palette()->itemFor("linear");
-    ASSERT_NE(item, nullptr);
-    QWidget* vp = view()->viewport();
-    const QPoint at(420, 260);
-    std::unique_ptr<QMimeData> mime(window->palette()->tree()->dragData(item));
-    ASSERT_NE(mime, nullptr);
+TEST_F(Editor, DroppingAPaletteItemCentresTheNodeOnTheDropPoint) {
+    // A zoomed and panned view, so that view and scene coordinates differ.
+    view()->resetTransform();
+    view()->scale(1.5, 1.5);
+    view()->centerOn(-230, 140);
+    QApplication::processEvents();
+    // add (2 input ports) is taller than linear; both must land centred.
+    for (const char* type : {"linear", "add"}) {
+        SCOPED_TRACE(type);
+        QTreeWidgetItem* item = window->palette()->itemFor(type);
+        ASSERT_NE(item, nullptr);
+        QWidget* vp = view()->viewport();
+        const QPoint at = std::string(type) == "linear" ? QPoint(420, 260) : QPoint(180, 530);
+        std::unique_ptr<QMimeData> mime(window->palette()->tree()->dragData(item));
+        ASSERT_NE(mime, nullptr);
 
-    QDragEnterEvent enter(at, Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(vp, &enter);
-    EXPECT_TRUE(enter.isAccepted());
-    QDragMoveEvent move(at, Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(vp, &move);
-    QDropEvent drop(QPointF(at), Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
-    QApplication::sendEvent(vp, &drop);
+        QDragEnterEvent enter(at, Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &enter);
+        EXPECT_TRUE(enter.isAccepted());
+        QDragMoveEvent move(at, Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &move);
+        QDropEvent drop(QPointF(at), Qt::CopyAction, mime.get(), Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(vp, &drop);
+        EXPECT_TRUE(drop.isAccepted());
 
-    ASSERT_EQ(graph().nodes().size(), 1u);
-    const Node& n = graph().nodes().begin()->second;
-    EXPECT_EQ(n.type, "linear");
-    QPointF expected = view()->mapToScene(at);
-    QPointF placed = model()->position(n.id);
-    EXPECT_NEAR(placed.x(), expected.x(), 1.0);
-    EXPECT_NEAR(placed.y(), expected.y(), 1.0);
-    EXPECT_EQ(scene()->nodeItem(n.id)->pos(), placed);
-    // The new node is selected and shown in the inspector.
-    EXPECT_EQ(window->inspector()->node(), n.id);
-    expectConsistent(*model());
+        ASSERT_EQ(graph().nodes().size(), 1u);
+        const Node& n = graph().nodes().begin()->second;
+        EXPECT_EQ(n.type, type);
+        NodeItem* ni = scene()->nodeItem(n.id);
+        ASSERT_NE(ni, nullptr);
+        // The node's middle is under the cursor, where the person let go.
+        const QPointF dropped = view()->mapToScene(at);
+        const QPointF centre = ni->sceneBoundingRect().center();
+        EXPECT_NEAR(centre.x(), dropped.x(), 1.5);
+        EXPECT_NEAR(centre.y(), dropped.y(), 1.5);
+        // ...also on screen, and the document stores the position the item shows.
+        const QPoint onScreen = view()->mapFromScene(centre);
+        EXPECT_LE((onScreen - at).manhattanLength(), 2);
+        EXPECT_EQ(ni->pos(), model()->position(n.id));
+        // The new node is selected and shown in the inspector.
+        EXPECT_EQ(window->inspector()->node(), n.id);
+        expectConsistent(*model());
+
+        // One undo takes the drop back completely.
+        model()->undoStack()->undo();
+        EXPECT_TRUE(graph().nodes().empty());
+        EXPECT_EQ(scene()->nodeItem(n.id), nullptr);
+        expectConsistent(*model());
+    }
 }
 
 TEST_F(Editor, DoubleClickInThePaletteAddsTheLayerAtTheViewCentre) {

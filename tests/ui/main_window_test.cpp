@@ -13,6 +13,7 @@
 #include <QFile>
 #include <QLabel>
 #include <QListWidget>
+#include <QLockFile>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -23,7 +24,11 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
+#include <filesystem>
 #include <functional>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "ui/main_window.h"
 #include "ui/node_editor/commands.h"
@@ -73,7 +78,7 @@ protected:
         QCoreApplication::setApplicationName(
             QString("test_ui_studio_%1").arg(QCoreApplication::applicationPid()));
         QSettings().clear();
-        QFile::remove(MainWindow::recoveryPath());
+        QDir(MainWindow::recoveryDir()).removeRecursively();
     }
     void TearDown() override {
         QSettings settings;
@@ -225,11 +230,13 @@ TEST_F(Studio, ClosingWithUnsavedChangesAsksAndCancelKeepsTheWork) {
 TEST_F(Studio, AutosaveLetsTheNextSessionRestoreTheWorkAfterACrash) {
     Graph lost;
     std::map<std::string, NodeLayout> lostLayout;
+    QString crashed;
     {
         auto w = makeWindow(false);
         build(*w);
         w->autosave();
-        ASSERT_TRUE(QFile::exists(MainWindow::recoveryPath()));
+        crashed = w->recoveryPath();
+        ASSERT_TRUE(QFile::exists(crashed));
         lost = w->model()->graph();
         lostLayout = w->model()->document().layout;
         // Destroyed without being closed, as by a crash.
@@ -247,25 +254,134 @@ TEST_F(Studio, AutosaveLetsTheNextSessionRestoreTheWorkAfterACrash) {
 
     // Once saved there is nothing to recover, and the next session does not ask.
     QTemporaryDir dir;
+    // Restored work is protected by this studio's own recovery file at once.
+    EXPECT_NE(w->recoveryPath(), crashed);
+    EXPECT_FALSE(QFile::exists(crashed));
+    EXPECT_TRUE(QFile::exists(w->recoveryPath()));
     ASSERT_TRUE(w->saveDocument(dir.filePath("restored.strata.json")).ok());
-    EXPECT_FALSE(QFile::exists(MainWindow::recoveryPath()));
+    EXPECT_FALSE(QFile::exists(w->recoveryPath()));
     w->autosave();
-    EXPECT_FALSE(QFile::exists(MainWindow::recoveryPath()));
+    EXPECT_FALSE(QFile::exists(w->recoveryPath()));
+    EXPECT_TRUE(MainWindow::staleRecoveryFiles().isEmpty());
 }
 
 TEST_F(Studio, DecliningTheRestoreForgetsTheRecoveryFile) {
+    QString crashed;
     {
         auto w = makeWindow(false);
         build(*w);
         w->autosave();
+        crashed = w->recoveryPath();
     }
-    ASSERT_TRUE(QFile::exists(MainWindow::recoveryPath()));
+    ASSERT_TRUE(QFile::exists(crashed));
     auto w = makeWindow(true, /*offerRecovery=*/true);
     MessageBoxAnswer no(QMessageBox::No);
     ASSERT_TRUE(waitUntil([&] { return !no.text().isEmpty(); }));
-    EXPECT_FALSE(QFile::exists(MainWindow::recoveryPath()));
+    EXPECT_FALSE(QFile::exists(crashed));
+    EXPECT_TRUE(MainWindow::staleRecoveryFiles().isEmpty());
     EXPECT_TRUE(w->model()->graph().empty());
     EXPECT_TRUE(w->startPageShown());
+}
+
+TEST_F(Studio, TwoStudiosKeepSeparateRecoveryFilesAndOnlyACrashedOneIsOffered) {
+    QTemporaryDir dir;
+    const QString firstPath = dir.filePath("first.strata.json");
+    const QString secondPath = dir.filePath("second.strata.json");
+    auto first = makeWindow(false);
+    auto second = makeWindow(false);
+    ASSERT_NE(first->recoveryPath(), second->recoveryPath());
+
+    // Two different unsaved graphs, each begun from a saved file.
+    build(*first);
+    ASSERT_TRUE(first->saveDocument(firstPath).ok());
+    ASSERT_TRUE(first->scene()->addLayer("relu", {600, 0}).ok());
+    second->startDocument(Document{});
+    ASSERT_TRUE(second->saveDocument(secondPath).ok());
+    ASSERT_TRUE(second->scene()->addLayer("flatten", {0, 0}).ok());
+    first->autosave();
+    second->autosave();
+    const Graph firstGraph = first->model()->graph();
+    const Graph secondGraph = second->model()->graph();
+    ASSERT_FALSE(firstGraph == secondGraph);
+
+    // Each file holds its own studio's work: the second autosave did not overwrite the first.
+    auto firstSaved = readDocument(first->recoveryPath().toStdString());
+    auto secondSaved = readDocument(second->recoveryPath().toStdString());
+    ASSERT_TRUE(firstSaved.ok() && secondSaved.ok());
+    EXPECT_TRUE(firstSaved->graph == firstGraph);
+    EXPECT_TRUE(secondSaved->graph == secondGraph);
+    // Both studios are alive: nothing is offered.
+    EXPECT_TRUE(MainWindow::staleRecoveryFiles().isEmpty());
+
+    // The first studio crashes; the second keeps running.
+    const QString crashed = first->recoveryPath();
+    first.reset();
+    EXPECT_EQ(MainWindow::staleRecoveryFiles(), QStringList{crashed});
+
+    // A studio started now offers the crashed one's work, and only that.
+    auto third = makeWindow(true, /*offerRecovery=*/true);
+    EXPECT_NE(third->recoveryPath(), second->recoveryPath());
+    EXPECT_NE(third->recoveryPath(), crashed);
+    MessageBoxAnswer yes(QMessageBox::Yes);
+    ASSERT_TRUE(waitUntil([&] { return !yes.text().isEmpty(); }));
+    EXPECT_TRUE(yes.text().contains("first.strata.json")) << yes.text().toStdString();
+    EXPECT_TRUE(third->model()->graph() == firstGraph);
+    EXPECT_EQ(third->documentPath(), QFileInfo(firstPath).absoluteFilePath());
+    MessageBoxAnswer noMore(QMessageBox::No);
+    QTest::qWait(300);
+    EXPECT_TRUE(noMore.text().isEmpty()) << noMore.text().toStdString();
+
+    // The running studio's recovery is untouched and still its own.
+    auto stillSecond = readDocument(second->recoveryPath().toStdString());
+    ASSERT_TRUE(stillSecond.ok());
+    EXPECT_TRUE(stillSecond->graph == secondGraph);
+    EXPECT_TRUE(second->model()->graph() == secondGraph);
+    EXPECT_TRUE(MainWindow::staleRecoveryFiles().isEmpty());
+}
+
+TEST_F(Studio, ARecoveryLockLeftByADeadProcessIsStaleAndALiveOneIsNot) {
+    auto live = makeWindow(false);
+    build(*live);
+    live->autosave();
+    ASSERT_TRUE(QFile::exists(live->recoveryPath()));
+
+    // What a crashed studio leaves: its recovery file and a lock naming a process that is gone.
+    const QString crashed = MainWindow::recoveryDir() + "/recovery-7.strata.json";
+    ASSERT_TRUE(QFile::copy(live->recoveryPath(), crashed));
+    const QString lockPath = MainWindow::recoveryDir() + "/recovery-7.lock";
+    QByteArray contents;
+    {
+        QLockFile lock(lockPath);
+        ASSERT_TRUE(lock.tryLock(0));
+        QFile f(lockPath);
+        ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+        contents = f.readAll();
+    }
+    const pid_t gone = fork();
+    ASSERT_GE(gone, 0);
+    if (gone == 0) _exit(0);
+    ASSERT_EQ(waitpid(gone, nullptr, 0), gone);
+    const qsizetype firstLine = contents.indexOf('\n');
+    ASSERT_GT(firstLine, 0);
+    contents.replace(0, firstLine, QByteArray::number(gone));
+    {
+        QFile f(lockPath);
+        ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+        f.write(contents);
+    }
+    // An old live lock stays live (a studio open for hours still owns its slot).
+    const QString liveLock = QString(live->recoveryPath()).replace(".strata.json", ".lock");
+    ASSERT_TRUE(QFile::exists(liveLock));
+    std::filesystem::last_write_time(liveLock.toStdString(),
+                                     std::filesystem::file_time_type::clock::now() -
+                                         std::chrono::hours(1));
+
+    EXPECT_EQ(MainWindow::staleRecoveryFiles(), QStringList{crashed});
+    // A new studio does not take the crashed slot (its document waits to be offered).
+    auto next = makeWindow(false);
+    EXPECT_NE(next->recoveryPath(), crashed);
+    EXPECT_NE(next->recoveryPath(), live->recoveryPath());
+    EXPECT_TRUE(QFile::exists(crashed));
 }
 
 TEST_F(Studio, WindowGeometryDockLayoutAndRecentFilesPersist) {

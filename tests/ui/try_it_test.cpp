@@ -23,6 +23,7 @@
 #include "ui/training/dashboard.h"
 #include "ui/training/training_session.h"
 #include "ui/try_it/trained_model_tracker.h"
+#include "ui/try_it/digit_input.h"
 #include "ui/try_it/try_it_panel.h"
 #include "ui_test_app.h"
 
@@ -151,6 +152,108 @@ TEST_F(TryIt, DrawingOnTheCanvasGivesANonEmptyInput) {
     EXPECT_GT(input[4 * 8 + 3] + input[4 * 8 + 4], 0.5f);
     EXPECT_LT(input[4 * 8 + 0] + input[4 * 8 + 7], 0.1f);
     expectTop5(*panel());
+}
+
+// A "7": a bar and a slanted stem, in canvas widget coordinates, `size` wide, from `at`.
+QVector<QPointF> seven(QPointF at, double size) {
+    return {at, at + QPointF(size, 0), at + QPointF(size * 0.45, size * 1.4)};
+}
+
+double maxDifference(const std::vector<float>& a, const std::vector<float>& b) {
+    EXPECT_EQ(a.size(), b.size());
+    double d = 0;
+    for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+        d = std::max(d, double(std::abs(a[i] - b[i])));
+    }
+    return d;
+}
+
+TEST_F(TryIt, ADigitDrawnInACornerReachesTheModelAsIfDrawnInTheMiddle) {
+    trainDigits();
+    panel()->sources()->setCurrentIndex(2);
+    DigitCanvas* canvas = panel()->canvas();
+    QTRY_VERIFY(canvas->isVisible());
+    const double side = std::min(canvas->width(), canvas->height());
+
+    canvas->stroke(seven({side * 0.35, side * 0.25}, side * 0.3));
+    ASSERT_TRUE(panel()->runDrawing().ok());
+    const std::vector<float> middle = panel()->lastInput();
+    const int64_t middleClass = panel()->predictedClass();
+    ASSERT_EQ(middle.size(), 64u);  // (1, 8, 8)
+
+    canvas->clear();
+    canvas->stroke(seven({side * 0.09, side * 0.09}, side * 0.3));  // top-left corner, pen inside
+    ASSERT_TRUE(panel()->runDrawing().ok());
+    const std::vector<float> corner = panel()->lastInput();
+    EXPECT_LT(maxDifference(corner, middle), 0.1);
+    EXPECT_EQ(panel()->predictedClass(), middleClass);
+
+    // Like the digits set: the ink spans the frame's height, centred left to right.
+    for (int row : {0, 7}) {
+        float ink = 0;
+        for (int x = 0; x < 8; ++x) ink += corner[size_t(row * 8 + x)];
+        EXPECT_GT(ink, 0.3f) << "row " << row;
+    }
+    double mass = 0, mx = 0;
+    for (int y = 0; y < 8; ++y) {
+        for (int x = 0; x < 8; ++x) {
+            mass += corner[size_t(y * 8 + x)];
+            mx += corner[size_t(y * 8 + x)] * (x + 0.5);
+        }
+    }
+    EXPECT_NEAR(mx / mass, 4.0, 0.25);
+}
+
+// A canvas whose widget and image pixels coincide, so that shifted strokes are exactly shifted.
+class DigitFramingTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        application();
+        canvas.setFixedSize(168, 168);
+        ASSERT_EQ(canvas.image().size(), QSize(168, 168));
+    }
+    std::vector<float> draw(QPointF at, double size, int h, int w) {
+        canvas.clear();
+        canvas.stroke(seven(at, size));
+        return digitInput(canvas.image(), h, w, digitFramingFor(h, w));
+    }
+    DigitCanvas canvas;
+};
+
+TEST_F(DigitFramingTest, MnistSizedModelsGetTheDigitIn20x20CentredByMass) {
+    const auto middle = draw({60, 40}, 50, 28, 28);
+    const auto corner = draw({15, 15}, 50, 28, 28);  // the pen (28 wide) just inside
+    const auto farCorner = draw({100, 80}, 50, 28, 28);
+    ASSERT_EQ(middle.size(), 28u * 28u);
+    // Shifted by whole canvas pixels: the same input but for rounding.
+    EXPECT_LT(maxDifference(corner, middle), 1e-4);
+    EXPECT_LT(maxDifference(farCorner, middle), 1e-4);
+
+    int left = 28, right = -1, top = 28, bottom = -1;
+    double mass = 0, mx = 0, my = 0;
+    for (int y = 0; y < 28; ++y) {
+        for (int x = 0; x < 28; ++x) {
+            const float v = middle[size_t(y * 28 + x)];
+            if (v <= 0) continue;
+            left = std::min(left, x), right = std::max(right, x);
+            top = std::min(top, y), bottom = std::max(bottom, y);
+            mass += v, mx += v * (x + 0.5), my += v * (y + 0.5);
+        }
+    }
+    ASSERT_GT(mass, 0);
+    // The larger side of the ink's box is MNIST's 20 pixels (21 touched when it straddles pixel
+    // edges), leaving a margin all round.
+    EXPECT_GE(std::max(right - left + 1, bottom - top + 1), 20);
+    EXPECT_LE(std::max(right - left + 1, bottom - top + 1), 21);
+    EXPECT_GE(std::min({left, top, 27 - right, 27 - bottom}), 1);
+    EXPECT_NEAR(mx / mass, 14.0, 0.75);
+    EXPECT_NEAR(my / mass, 14.0, 0.75);
+}
+
+TEST_F(DigitFramingTest, ABlankDrawingIsAnEmptyFrame) {
+    canvas.clear();
+    const auto input = digitInput(canvas.image(), 28, 28, digitFramingFor(28, 28));
+    EXPECT_EQ(input, std::vector<float>(28 * 28, 0.0f));
 }
 
 TEST_F(TryIt, ExportThenImportKeepsTheWeightsBitwiseAndTheTop5) {

@@ -84,6 +84,20 @@ NodeItem::NodeItem(NodeId id) : m_id(id) {
     setZValue(2);
 }
 
+namespace {
+double heightForRows(size_t portRows) {
+    return kHeader + kNameRow + static_cast<double>(portRows) * kPortRow + 6 + 2 * kInfoRow + 6;
+}
+}  // namespace
+
+double NodeItem::heightFor(const std::string& type, const Params& params) {
+    const LayerSpec* spec = findLayer(type);
+    if (!spec) return heightForRows(1);
+    Params p = spec->defaultParams();
+    for (const auto& [k, v] : params) p[k] = v;
+    return heightForRows(std::max(spec->inputPorts(p).size(), spec->outputs.size()));
+}
+
 QRectF NodeItem::boundingRect() const {
     const double m = PortItem::kRadius + 4;
     return QRectF(-m, -2, kWidth + 2 * m, m_height + 4);
@@ -108,8 +122,7 @@ void NodeItem::refresh(const Graph& g, const GraphAnalysis& a) {
         m_ports.clear();
         m_inputNames = inputs;
         m_outputNames = outputs;
-        size_t rows = std::max(inputs.size(), outputs.size());
-        m_height = kHeader + kNameRow + static_cast<double>(rows) * kPortRow + 6 + 2 * kInfoRow + 6;
+        m_height = heightForRows(std::max(inputs.size(), outputs.size()));
         for (size_t i = 0; i < inputs.size(); ++i) {
             auto* p = new PortItem(this, inputs[i], false);
             p->setPos(0, kHeader + kNameRow + (static_cast<double>(i) + 0.5) * kPortRow);

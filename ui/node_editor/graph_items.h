@@ -60,6 +60,9 @@ public:
     const QString& paramsText() const { return m_params; }  // "4,640 params", "no params"
     double width() const { return kWidth; }
     double height() const { return m_height; }
+    // The height a node of this type with these params gets (its port rows decide it), known
+    // before the node exists so that a new node can be placed by its centre.
+    static double heightFor(const std::string& type, const Params& params = {});
 
     static constexpr double kWidth = 200;
 

@@ -149,6 +149,13 @@ Result<NodeId> GraphScene::addLayer(const std::string& type, QPointF scenePos) {
     return id;
 }
 
+Result<NodeId> GraphScene::addLayerCentredAt(const std::string& type, QPointF sceneCentre) {
+    // The item's bounding rect is symmetric about the body (port margins on both sides), so the
+    // body's centre is the rect's centre.
+    const QPointF half(NodeItem::kWidth / 2, NodeItem::heightFor(type) / 2);
+    return addLayer(type, sceneCentre - half);
+}
+
 Result<void> GraphScene::connectPorts(const PortRef& from, const PortRef& to) {
     if (auto ok = m_model->checkConnection(from, to); !ok) {
         say(tr("Cannot connect: %1").arg(QString::fromStdString(ok.message())));

@@ -26,7 +26,10 @@ public:
     NodeItem* nodeItem(NodeId id) const;
     LinkItem* linkItem(LinkId id) const;
 
+    // `scenePos` is the new node's top-left corner.
     Result<NodeId> addLayer(const std::string& type, QPointF scenePos);
+    // The new node's centre lands on `sceneCentre` (a drop, the view centre).
+    Result<NodeId> addLayerCentredAt(const std::string& type, QPointF sceneCentre);
     Result<void> connectPorts(const PortRef& from, const PortRef& to);
 
     std::vector<NodeId> selectedNodes() const;

@@ -142,7 +142,7 @@ void GraphView::dropEvent(QDropEvent* e) {
     }
     std::string type = e->mimeData()->data(kLayerMime).toStdString();
     QPointF at = mapToScene(e->position().toPoint());
-    if (m_scene->addLayer(type, at)) {
+    if (m_scene->addLayerCentredAt(type, at)) {
         e->acceptProposedAction();
         setFocus();
     } else {

@@ -21,6 +21,7 @@
 #include "core/data/split.h"
 #include "ui/data/image_folder_dataset.h"
 #include "ui/node_editor/editor_model.h"
+#include "ui/try_it/digit_input.h"
 
 namespace strata::ui {
 
@@ -45,7 +46,8 @@ DigitCanvas::DigitCanvas(QWidget* parent) : QWidget(parent) {
     setObjectName("digitCanvas");
     setMinimumSize(112, 112);
     setCursor(Qt::CrossCursor);
-    setToolTip(tr("Draw a digit with the mouse; it is scaled down to the model's input"));
+    setToolTip(tr("Draw a digit with the mouse, anywhere and at any size: it is centred and "
+                  "scaled like the digits the model learned from"));
     m_image = QImage(168, 168, QImage::Format_Grayscale8);
     m_image.fill(Qt::black);
 }
@@ -407,8 +409,20 @@ Result<void> TryItPanel::runImageFile(const QString& path) {
 
 Result<void> TryItPanel::runDrawing() {
     if (m_canvas->isBlank()) return fail("draw a digit first");
-    auto ok = runImage(m_canvas->image());
-    if (ok) showMessage(tr("Your drawing, scaled to the model's input"), false);
+    if (!m_runner) return fail("there is no trained model to run yet");
+    const auto* in = imageInput();
+    if (!in) return fail("this model does not read images");
+    const int c = in->shape.size() == 3 ? int(in->shape[0]) : 1;
+    const int h = int(in->shape[in->shape.size() - 2]);
+    const int w = int(in->shape.back());
+    // Framed like the training digits wherever on the canvas it was drawn, and at whatever size.
+    const std::vector<float> plane =
+        digitInput(m_canvas->image(), h, w, digitFramingFor(h, w));  // (h, w)
+    std::vector<float> values;  // (c, h, w): grey ink on every channel
+    values.reserve(plane.size() * size_t(c));
+    for (int k = 0; k < c; ++k) values.insert(values.end(), plane.begin(), plane.end());
+    auto ok = runFields({{in->field, std::move(values)}}, tr("your drawing"));
+    if (ok) showMessage(tr("Your drawing, centred and scaled like the training digits"), false);
     return ok;
 }
 

@@ -23,7 +23,8 @@ namespace strata::ui {
 
 class EditorModel;
 
-// A small black square to draw a digit on in white; downsampled to the model's input size.
+// A small black square to draw a digit on in white; framed like the training digits and
+// downsampled to the model's input size (digit_input.h) when run.
 class DigitCanvas : public QWidget {
     Q_OBJECT
 public:
