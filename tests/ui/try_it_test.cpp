@@ -209,15 +209,17 @@ class DigitFramingTest : public ::testing::Test {
 protected:
     void SetUp() override {
         application();
-        canvas.setFixedSize(168, 168);
-        ASSERT_EQ(canvas.image().size(), QSize(168, 168));
+        canvasWidget = std::make_unique<DigitCanvas>();
+        canvasWidget->setFixedSize(168, 168);
+        ASSERT_EQ(canvas().image().size(), QSize(168, 168));
     }
+    DigitCanvas& canvas() { return *canvasWidget; }
     std::vector<float> draw(QPointF at, double size, int h, int w) {
-        canvas.clear();
-        canvas.stroke(seven(at, size));
-        return digitInput(canvas.image(), h, w, digitFramingFor(h, w));
+        canvas().clear();
+        canvas().stroke(seven(at, size));
+        return digitInput(canvas().image(), h, w, digitFramingFor(h, w));
     }
-    DigitCanvas canvas;
+    std::unique_ptr<DigitCanvas> canvasWidget;  // after the application exists
 };
 
 TEST_F(DigitFramingTest, MnistSizedModelsGetTheDigitIn20x20CentredByMass) {
@@ -251,8 +253,8 @@ TEST_F(DigitFramingTest, MnistSizedModelsGetTheDigitIn20x20CentredByMass) {
 }
 
 TEST_F(DigitFramingTest, ABlankDrawingIsAnEmptyFrame) {
-    canvas.clear();
-    const auto input = digitInput(canvas.image(), 28, 28, digitFramingFor(28, 28));
+    canvas().clear();
+    const auto input = digitInput(canvas().image(), 28, 28, digitFramingFor(28, 28));
     EXPECT_EQ(input, std::vector<float>(28 * 28, 0.0f));
 }
 
