@@ -43,10 +43,10 @@ namespace strata::ui {
 namespace {
 
 constexpr int kMaxRecent = 8;
-
-void removeRecoveryFiles(const QString& recovery);  // with autosave and recovery, below
 constexpr int kAutosaveMs = 30'000;
 constexpr int kNodeRole = Qt::UserRole + 1;
+
+void removeRecoveryFiles(const QString& recovery);  // with autosave and recovery, below
 
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
