@@ -270,8 +270,10 @@ def workloads_section(a, runs, failures, partial):
     if any(c[1] != "cpu" for c in strata_configs):
         out += ["Strata on Vulkan holds the dataset in device memory and gathers each step's rows "
                 "there (one gather dispatch per input field, inside the timed step and counted "
-                "in its dispatches); its peak counts the arenas, the kernels' scratch buffer and "
-                "the 1 MiB staging ring, not the resident dataset.", ""]
+                "in its dispatches); two steps are in flight, so a step's time is the time "
+                "between two. Its peak counts the device-local arenas and the kernels' scratch "
+                "buffer, not the resident dataset nor the host-visible staging ring, step values "
+                "and host copies of the parameters.", ""]
     out.append(END)
     return out
 

@@ -1,7 +1,6 @@
 #include "core/engine/cpu_backend.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -41,6 +40,9 @@ Result<void> CpuBackend::prepare(const Program& program) {
                     " MB of memory, more than this machine can give; try a smaller batch size");
     }
     m_n = program.batch;
+    m_contextN = -1;
+    m_forwardContexts.clear();
+    m_backwardContexts.clear();
     resetTimings();
     return {};
 }
@@ -79,9 +81,8 @@ TensorView CpuBackend::view(TensorId id, int64_t n) {
     return TensorView{base(t), t.shapeAt(n)};
 }
 
-OpContext CpuBackend::context(const ProgramOp& op, const StepValues& values, bool training) {
-    OpContext c{.params = op.params, .training = training, .seed = opSeed(values.seed, op.node)};
-    const int64_t n = values.batch > 0 ? values.batch : m_n;
+OpContext CpuBackend::context(const ProgramOp& op, int64_t n) {
+    OpContext c{.params = op.params};
     for (TensorId t : op.inputs) c.inputs.push_back(view(t, n));
     for (TensorId t : op.outputs) c.outputs.push_back(view(t, n));
     for (TensorId t : op.weights) c.weights.push_back(view(t, n));
@@ -90,6 +91,17 @@ OpContext CpuBackend::context(const ProgramOp& op, const StepValues& values, boo
     for (TensorId t : op.gradInputs) c.gradInputs.push_back(view(t, n));
     for (TensorId t : op.gradWeights) c.gradWeights.push_back(view(t, n));
     return c;
+}
+
+// The views of every op depend only on the batch, so they are built once per batch size rather
+// than once per op and step (seven vectors and their shapes each time).
+void CpuBackend::buildContexts(int64_t n) {
+    if (n == m_contextN) return;
+    m_forwardContexts.clear();
+    m_backwardContexts.clear();
+    for (const ProgramOp& op : m_program->forward) m_forwardContexts.push_back(context(op, n));
+    for (const ProgramOp& op : m_program->backward) m_backwardContexts.push_back(context(op, n));
+    m_contextN = n;
 }
 
 Result<void> CpuBackend::setInput(const std::string& field, std::span<const float> values,
@@ -147,13 +159,17 @@ Result<std::vector<float>> CpuBackend::downloadOptimizerState() {
 Result<void> CpuBackend::runForward(const StepValues& values, Mode mode, size_t begin, size_t end) {
     if (!m_program) return fail("the backend has no program; call prepare first");
     end = std::min(end, m_program->forward.size());
+    buildContexts(values.batch > 0 ? values.batch : m_n);
     for (size_t i = begin; i < end; ++i) {
         const ProgramOp& op = m_program->forward[i];
         if (!op.spec->forward) {
             return fail(op.spec->id + " '" + op.name + "' has no CPU kernel yet");
         }
+        OpContext& c = m_forwardContexts[i];
+        c.training = mode == Mode::Train;
+        c.seed = opSeed(values.seed, op.node);
         const auto start = std::chrono::steady_clock::now();
-        op.spec->forward(context(op, values, mode == Mode::Train));
+        op.spec->forward(c);
         time(i, start);
     }
     return {};
@@ -164,10 +180,13 @@ Result<void> CpuBackend::runBackward(const StepValues& values, size_t begin, siz
     const Program& p = *m_program;
     const int64_t n = values.batch > 0 ? values.batch : m_n;
     if (begin == 0) {
-        std::fill(m_grads.begin(), m_grads.end(), 0.0f);
+        float* g = m_grads.data();
+        cpu::parallelChunks(static_cast<int64_t>(m_grads.size()), int64_t{1} << 16,
+                            [g](int64_t b, int64_t e) { std::fill(g + b, g + e, 0.0f); });
         if (p.lossGradient.valid()) *base(p.tensor(p.lossGradient)) = 1.0f;
     }
     end = std::min(end, p.backward.size());
+    buildContexts(n);
     for (size_t j = begin; j < end; ++j) {
         const ProgramOp& op = p.backward[j];
         if (!op.spec->backward) {
@@ -178,30 +197,62 @@ Result<void> CpuBackend::runBackward(const StepValues& values, size_t begin, siz
             const ProgramTensor& t = p.tensor(z);
             std::fill_n(base(t), t.numelAt(n), 0.0f);
         }
-        op.spec->backward(context(op, values, true));
+        OpContext& c = m_backwardContexts[j];
+        c.training = true;
+        c.seed = opSeed(values.seed, op.node);
+        op.spec->backward(c);
         time(p.forward.size() + j, start);
     }
     return {};
 }
 
+namespace {
+
+// Sum of squares of a block of at most kNormBlock floats in sixteen float lanes: four vectors of
+// four that stay in registers (an array of sixteen sums went through memory on every step, a
+// double accumulator would not vectorise). Each lane adds at most kNormBlock / 16 squares, so
+// float rounding stays near 1e-6 relative; blocks are summed in double.
+constexpr int64_t kNormBlock = 4096;
+
+float blockSumOfSquares(const float* g, int64_t count) {
+    typedef float Vec4 __attribute__((vector_size(16)));
+    Vec4 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+    int64_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        Vec4 v0, v1, v2, v3;
+        std::memcpy(&v0, g + i, sizeof v0);
+        std::memcpy(&v1, g + i + 4, sizeof v1);
+        std::memcpy(&v2, g + i + 8, sizeof v2);
+        std::memcpy(&v3, g + i + 12, sizeof v3);
+        a0 += v0 * v0;
+        a1 += v1 * v1;
+        a2 += v2 * v2;
+        a3 += v3 * v3;
+    }
+    const Vec4 a = (a0 + a1) + (a2 + a3);
+    float sum = (a[0] + a[1]) + (a[2] + a[3]);
+    for (; i < count; ++i) sum += g[i] * g[i];
+    return sum;
+}
+
+}  // namespace
+
 Result<float> CpuBackend::gradientNorm(float clipTo) {
     const float* g = m_grads.data();
     const int64_t count = static_cast<int64_t>(m_grads.size());
-    // Eight independent partial sums per thread: one running sum would wait on the adder's
-    // latency for every element.
-    std::vector<std::array<double, 8>> partial(static_cast<size_t>(cpu::threads()));
-    cpu::parallelFor(count, 1 << 15, [&](int64_t begin, int64_t end) {
-        double* acc = partial[static_cast<size_t>(cpu::threadIndex())].data();
-        int64_t i = begin;
-        for (; i + 8 <= end; i += 8) {
-            for (int k = 0; k < 8; ++k) acc[k] += static_cast<double>(g[i + k]) * g[i + k];
+    const int64_t blocks = (count + kNormBlock - 1) / kNormBlock;
+    // One double per block, summed in block order afterwards: the norm does not depend on how
+    // the blocks were shared among threads.
+    m_normBlocks.resize(static_cast<size_t>(blocks));
+    double* partial = m_normBlocks.data();
+    cpu::parallelChunks(blocks, 8, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            const int64_t begin = b * kNormBlock, end = std::min(count, begin + kNormBlock);
+            partial[b] = blockSumOfSquares(g + begin, end - begin);
         }
-        for (; i < end; ++i) acc[0] += static_cast<double>(g[i]) * g[i];
     });
     double sum = 0.0;
-    for (const auto& acc : partial) {
-        for (double a : acc) sum += a;
-    }
+    for (int64_t b = 0; b < blocks; ++b) sum += partial[b];
     const double norm = std::sqrt(sum);
     if (clipTo > 0 && norm > clipTo && std::isfinite(norm)) {
         const float scale = static_cast<float>(clipTo / (norm + 1e-6));

@@ -37,7 +37,8 @@ public:
 private:
     TensorView view(TensorId id, int64_t n);
     float* base(const ProgramTensor& t);
-    OpContext context(const ProgramOp& op, const StepValues& values, bool training);
+    OpContext context(const ProgramOp& op, int64_t n);
+    void buildContexts(int64_t n);
     void time(size_t slot, std::chrono::steady_clock::time_point start);
 
     const Program* m_program = nullptr;
@@ -45,6 +46,10 @@ private:
     int64_t m_n = 0;                  // batch of the last setInput
     std::vector<OpTiming> m_timings;  // forward ops, backward ops, then the optimizer
     int m_threads = 0;
+    std::vector<double> m_normBlocks;  // gradientNorm's per-block sums of squares
+    // Each op's views at batch m_contextN (-1: none built); seed and mode are set per call.
+    std::vector<OpContext> m_forwardContexts, m_backwardContexts;
+    int64_t m_contextN = -1;  // gradientNorm's per-block sums of squares
 };
 
 // OpenBLAS threads for the whole process (the CPU backend's GEMMs).

@@ -14,7 +14,8 @@
 namespace strata::cpu {
 
 // C (M x N) = alpha * op(A) (M x K) * op(B) (K x N) + beta * C, all row-major and packed.
-// Large products are split over the pool by rows (or columns) of C.
+// Large products are cut into blocks of 16-64 columns (or rows) of C that the pool's threads
+// claim one by one.
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           const float* B, float beta, float* C);
 
@@ -39,6 +40,23 @@ void parallelFor(int64_t count, int64_t grain, F&& fn) {
     using Fn = std::remove_reference_t<F>;
     parallelForRaw(
         count, grain,
+        [](void* c, int64_t begin, int64_t end) { (*static_cast<Fn*>(c))(begin, end); },
+        const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
+// Like parallelFor, but cuts [0, count) into ranges of `chunk` items (the last may be shorter)
+// that the threads claim one after another. On a shared machine a thread can lose its core in
+// the middle of a range; with two halves the caller then waits for that whole half, with chunks
+// it finishes the others' chunks itself. For loops whose ranges may run in any order on any
+// thread and share no per-thread state. Small loops (one chunk) stay on the calling thread;
+// chunks grow where count / chunk would exceed 65535.
+void parallelChunksRaw(int64_t count, int64_t chunk, RangeFn fn, void* context);
+
+template <class F>
+void parallelChunks(int64_t count, int64_t chunk, F&& fn) {
+    using Fn = std::remove_reference_t<F>;
+    parallelChunksRaw(
+        count, chunk,
         [](void* c, int64_t begin, int64_t end) { (*static_cast<Fn*>(c))(begin, end); },
         const_cast<void*>(static_cast<const void*>(&fn)));
 }

@@ -41,9 +41,12 @@ struct Builder {
     }
 };
 
-// Places every Activations-arena tensor at an offset such that two tensors alive at the same
-// schedule position never overlap: largest first, each into the smallest gap that fits among the
-// already placed tensors whose lifetimes intersect its own (greedy best-fit).
+}  // namespace
+
+// Largest first, each into the smallest gap that fits among the already placed tensors whose
+// lifetimes intersect its own (best-fit: the first gap that fits can be the one a later tensor
+// needed, and the arena grows). On W1-W4 this reaches the bound, the most floats alive at one
+// schedule position.
 void planActivations(Program& p) {
     std::vector<ProgramTensor*> order;
     for (auto& t : p.tensors) {
@@ -85,7 +88,19 @@ void planActivations(Program& p) {
     p.unplannedActivationFloats = naive;
 }
 
-}  // namespace
+int64_t peakLiveActivationFloats(const Program& p) {
+    int64_t most = 0;
+    for (int pos = 0; pos < std::max(1, p.positions()); ++pos) {
+        int64_t live = 0;
+        for (const auto& t : p.tensors) {
+            if (t.arena == Arena::Activations && t.firstUse <= pos && pos <= t.lastUse) {
+                live += alignUp(std::max<int64_t>(t.numel, 1));
+            }
+        }
+        most = std::max(most, live);
+    }
+    return most;
+}
 
 const char* tensorKindName(TensorKind k) {
     switch (k) {

@@ -128,6 +128,15 @@ struct Program {
 // that do not analyze, and for training graphs without exactly one loss that every node feeds.
 Result<Program> compile(const Graph& graph, int64_t batch, const CompileOptions& options = {});
 
+// Gives every Activations-arena tensor an offset from its lifetime (firstUse..lastUse) so that
+// tensors alive at the same position never overlap, and sets activationFloats (the arena) and
+// unplannedActivationFloats. compile() calls it; exposed for tests.
+void planActivations(Program& p);
+
+// The most Activations-arena floats alive at one schedule position (each tensor rounded up to
+// the arena's alignment): no plan can need less.
+int64_t peakLiveActivationFloats(const Program& p);
+
 // Number of optimizer state slots (each trainableFloats long) an optimizer keeps.
 int optimizerStateSlots(const OptimizerSettings& o);
 

@@ -189,9 +189,15 @@ void col2imAdd(const ConvGeom& g, const float* col, int64_t ld, float* img) {
 
 // Convolution works on blocks of samples: the columns of a block's images side by side
 // (Cg*k*k, samples*OH*OW), so that each product is one GEMM with a long inner or outer
-// dimension instead of one small GEMM per image. About a megabyte of columns per block.
+// dimension instead of one small GEMM per image. Every thread holds one block's columns while it
+// runs, on top of the activations training keeps, so a block stays small: about 256 KiB of
+// columns (a GEMM dimension of thousands for the usual kernels, and within a core's L2 cache),
+// one sample when a single image's columns are larger (1 MiB blocks held 4.5 MiB on LeNet-5's
+// first layer over two threads, more than its whole activation arena, and ran no faster).
+constexpr int64_t kColumnFloats = int64_t{1} << 16;
+
 int64_t samplesPerBlock(const ConvGeom& g) {
-    return std::clamp<int64_t>((int64_t{1} << 18) / (g.colRows() * g.positions()), 1, g.n);
+    return std::clamp<int64_t>(kColumnFloats / (g.colRows() * g.positions()), 1, g.n);
 }
 
 void conv2d_fwd(const OpContext& c) {
@@ -256,8 +262,8 @@ void conv2d_bwd(const OpContext& c) {
     std::vector<std::vector<float>> dwPart(static_cast<size_t>(parts));   // (O, Cg*k*k) each
     std::vector<std::vector<double>> dbPart(static_cast<size_t>(parts));  // (O) each
     cpu::parallelFor(parts, 1, [&](int64_t p0, int64_t p1) {
-        std::vector<float> col(static_cast<size_t>(K * B * P));      // (K, samples*P)
-        std::vector<float> dcol(static_cast<size_t>(K * B * P));     // (K, samples*P)
+        // The column gradient and the rebuilt columns take turns in one buffer.
+        std::vector<float> col(static_cast<size_t>(K * B * P));         // (K, samples*P)
         std::vector<float> dyBlock(static_cast<size_t>(g.og * B * P));  // (Og, samples*P)
         for (int64_t part = p0; part < p1; ++part) {
             std::vector<float>& dwp = dwPart[static_cast<size_t>(part)];
@@ -278,9 +284,9 @@ void conv2d_bwd(const OpContext& c) {
                     if (dx) {
                         // (K, Og) x (Og, L) -> (K, L)
                         cpu::gemm(true, false, K, L, g.og, 1.0f, wg, dyBlock.data(), 0.0f,
-                                  dcol.data());
+                                  col.data());
                         for (int64_t s = 0; s < nb; ++s) {
-                            col2imAdd(g, dcol.data() + s * P, L,
+                            col2imAdd(g, col.data() + s * P, L,
                                       dx + ((n0 + s) * g.c + gi * g.cg) * g.h * g.w);
                         }
                     }

@@ -35,15 +35,26 @@ Result<LayerInfo> linearInfer(const LayerContext& c) {
 
 void linear_fwd(const OpContext& c) {
     const TensorView& x = c.inputs[0];       // (rows, in)
-    const TensorView& y = c.outputs[0];      // (rows, out)
     const TensorView& w = c.weights[0];      // (out, in)
-    const int64_t in = x.shape[-1], out = y.shape[-1], rows = x.numel() / in;
-    cpu::gemm(false, true, rows, out, in, 1.0f, x.data, w.data, 0.0f, y.data);
-    if (c.weights.size() > 1) {
-        const float* b = c.weights[1].data;  // (out)
-        for (int64_t r = 0; r < rows; ++r) {
-            for (int64_t o = 0; o < out; ++o) y[r * out + o] += b[o];
-        }
+    const int64_t in = x.shape[-1], out = c.outputs[0].shape[-1], rows = x.numel() / in;
+    float* y = c.outputs[0].data;            // (rows, out)
+    if (c.weights.size() == 1) {
+        cpu::gemm(false, true, rows, out, in, 1.0f, x.data, w.data, 0.0f, y);
+        return;
+    }
+    // The bias goes in first and the product accumulates onto it (beta = 1): OpenBLAS clears C
+    // for beta = 0 anyway, so this costs no extra pass over y.
+    const float* b = c.weights[1].data;      // (out)
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(y + r * out, b, sizeof(float) * out);
+    cpu::gemm(false, true, rows, out, in, 1.0f, x.data, w.data, 1.0f, y);
+}
+
+// Column sums of dy into db, row after row (the same order as a plain loop, so the sums do not
+// depend on the thread count); plain pointers so that the inner loop vectorises.
+void addColumnSums(const float* dy, int64_t rows, int64_t cols, float* db) {
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* row = dy + r * cols;  // (cols)
+        for (int64_t o = 0; o < cols; ++o) db[o] += row[o];
     }
 }
 
@@ -56,12 +67,7 @@ void linear_bwd(const OpContext& c) {
         cpu::gemm(false, false, rows, in, out, 1.0f, dy.data, w.data, 1.0f, c.gradInputs[0].data);
     }
     cpu::gemm(true, false, out, in, rows, 1.0f, dy.data, x.data, 1.0f, c.gradWeights[0].data);
-    if (c.gradWeights.size() > 1) {
-        float* db = c.gradWeights[1].data;  // (out)
-        for (int64_t r = 0; r < rows; ++r) {
-            for (int64_t o = 0; o < out; ++o) db[o] += dy[r * out + o];
-        }
-    }
+    if (c.gradWeights.size() > 1) addColumnSums(dy.data, rows, out, c.gradWeights[1].data);
 }
 
 // ---- flatten: (N, d1, d2, ...) -> (N, d1*d2*...), PyTorch nn.Flatten(start_dim=1) ----

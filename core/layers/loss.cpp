@@ -2,6 +2,7 @@
 // PyTorch's default mean reduction; backward scales by the scalar's incoming gradient.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "core/layers/registry.h"
 
@@ -107,6 +108,10 @@ void cross_entropy_bwd(const OpContext& c) {
     }
     if (counted == 0) return;
     const double scale = double(c.gradOutputs[0][0]) / double(counted);
+    // Each row's exponentials are computed once and kept for the second pass; the buffer is
+    // per thread and only grows, so steady training allocates nothing here.
+    thread_local std::vector<double> e;  // (C)
+    if (static_cast<int64_t>(e.size()) < classes) e.resize(static_cast<size_t>(classes));
     for (int64_t r = 0; r < rows; ++r) {
         const int64_t t = std::lround(y[r]);
         if (!ceCounts(t, classes, ignoreIndex)) continue;
@@ -114,9 +119,12 @@ void cross_entropy_bwd(const OpContext& c) {
         float* drow = dx.data + r * classes;       // (C)
         const float maxv = *std::max_element(row, row + classes);
         double sumExp = 0;
-        for (int64_t k = 0; k < classes; ++k) sumExp += std::exp(double(row[k]) - maxv);
         for (int64_t k = 0; k < classes; ++k) {
-            const double p = std::exp(double(row[k]) - maxv) / sumExp;
+            e[size_t(k)] = std::exp(double(row[k]) - maxv);
+            sumExp += e[size_t(k)];
+        }
+        for (int64_t k = 0; k < classes; ++k) {
+            const double p = e[size_t(k)] / sumExp;
             const double target = (k == t ? 1.0 - eps : 0.0) + eps / double(classes);
             drow[k] += static_cast<float>(scale * (p - target));
         }

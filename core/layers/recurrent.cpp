@@ -322,12 +322,12 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
     const RecurrentDims d = readDims(cell, c);
     const int64_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
     const int64_t HD = H * d.dirs;
-    // Gradient of the current layer's output sequence, starting with the top layer's.
-    std::vector<float> dSeq(static_cast<size_t>(N * T * HD), 0.0f);  // (N, T, H*dirs)
+    // Gradient of the current layer's output sequence, starting with the top layer's: dy itself
+    // for a sequence output (no copy: these buffers count in the step's peak memory).
+    std::vector<float> dSeq;  // (N, T, H*dirs)
     const float* dy = c.gradOutputs[0].data;
-    if (!d.lastOnly) {
-        std::memcpy(dSeq.data(), dy, sizeof(float) * N * T * HD);
-    } else {
+    if (d.lastOnly) {
+        dSeq.assign(static_cast<size_t>(N * T * HD), 0.0f);
         for (int64_t n = 0; n < N; ++n) {
             for (int64_t dir = 0; dir < d.dirs; ++dir) {
                 const int64_t t = timeAt(d, dir, T - 1);
@@ -344,7 +344,11 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
     std::vector<float> dhA(static_cast<size_t>(N * H));       // (N, H) into h_t from later steps
     std::vector<float> dhB(static_cast<size_t>(N * H));       // (N, H) into h_{t-1}
     std::vector<float> dc(static_cast<size_t>(N * H));        // (N, H) LSTM, into c_t
-    std::vector<float> hPrevSeq(static_cast<size_t>(N * T * H));  // (N, T, H) h_{t-1} per t
+    const float* dCur = d.lastOnly ? dSeq.data() : dy;       // (N, T, H*dirs) into layer k
+    // h_{t-1} of a block of (n, t) rows for the W_hh gradient, gathered a block at a time
+    // (about 256 KiB; the whole (N, T, H) sequence was 1 MiB of W3's peak).
+    const int64_t prevRows = std::clamp<int64_t>((int64_t{1} << 16) / H, 1, N * T);
+    std::vector<float> hPrevBlock(static_cast<size_t>(prevRows * H));  // (rows, H)
     for (int64_t k = d.layers - 1; k >= 0; --k) {
         const float* in = k == 0 ? c.inputs[0].data : c.aux[d.hiddenAux(k - 1)].data;  // (N,T,in)
         const int64_t inK = d.inputSize(k);
@@ -376,18 +380,12 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
                         const float* h = hseq + (n * T + t) * HD + dir * H;
                         const float* hp =
                             tPrev >= 0 ? hseq + (n * T + tPrev) * HD + dir * H : nullptr;
-                        const float* dyt = dSeq.data() + (n * T + t) * HD + dir * H;
+                        const float* dyt = dCur + (n * T + t) * HD + dir * H;
                         const float* dhn = dh + n * H;
                         float* dx = dXp.data() + (n * T + t) * GH;
                         float* dq = dhStep.data() + n * GH;
-                        float* hPrevRow = hPrevSeq.data() + (n * T + t) * H;
                         float* dcn = dc.data() + n * H;
                         float* direct = dhNext + n * H;  // GRU: the z * h_{t-1} term, else 0
-                        if (hp) {
-                            std::memcpy(hPrevRow, hp, sizeof(float) * H);
-                        } else {
-                            std::fill(hPrevRow, hPrevRow + H, 0.0f);
-                        }
                         if (cell == Cell::Rnn) {
                             for (int64_t j = 0; j < H; ++j) {
                                 const float g = dhn[j] + dyt[j];  // dLoss/dh_t
@@ -420,7 +418,7 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
                             const float* hnt = extra + (n * T + t) * H;
                             for (int64_t j = 0; j < H; ++j) {
                                 const float g = dhn[j] + dyt[j];
-                                const float hPrev = hPrevRow[j];
+                                const float hPrev = hp ? hp[j] : 0.0f;
                                 const float rg = gt[j], zg = gt[H + j], ng = gt[2 * H + j];
                                 const float dn = g * (1.0f - zg) * (1.0f - ng * ng);
                                 const float dr = dn * hnt[j] * rg * (1.0f - rg);
@@ -450,7 +448,23 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
                 cpu::gemm(true, false, GH, inK, N * T, 1.0f, dXp.data(), in, 1.0f, g);
             }
             if (float* g = gradWeight(wi + 1)) {  // (GH, H)
-                cpu::gemm(true, false, GH, H, N * T, 1.0f, dHp, hPrevSeq.data(), 1.0f, g);
+                for (int64_t r0 = 0; r0 < N * T; r0 += prevRows) {
+                    const int64_t rows = std::min(prevRows, N * T - r0);
+                    for (int64_t r = r0; r < r0 + rows; ++r) {
+                        const int64_t n = r / T, t = r % T;
+                        const int64_t s = timeAt(d, dir, t);  // the step at time t
+                        float* row = hPrevBlock.data() + (r - r0) * H;
+                        if (s == 0) {
+                            std::fill(row, row + H, 0.0f);
+                        } else {
+                            const int64_t tPrev = timeAt(d, dir, s - 1);
+                            std::memcpy(row, hseq + (n * T + tPrev) * HD + dir * H,
+                                        sizeof(float) * H);
+                        }
+                    }
+                    cpu::gemm(true, false, GH, H, rows, 1.0f, dHp + r0 * GH, hPrevBlock.data(),
+                              1.0f, g);
+                }
             }
             if (d.bias) {
                 if (float* g = gradWeight(wi + 2)) addColumnSums(dXp.data(), N * T, GH, g);
@@ -458,7 +472,10 @@ void recurrent_bwd(Cell cell, const OpContext& c) {
             }
             if (dIn) cpu::gemm(false, false, N * T, inK, GH, 1.0f, dXp.data(), wih, 1.0f, dIn);
         }
-        if (k > 0) std::swap(dSeq, dBelow);
+        if (k > 0) {
+            std::swap(dSeq, dBelow);
+            dCur = dSeq.data();
+        }
     }
 }
 

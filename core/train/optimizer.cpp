@@ -8,30 +8,87 @@
 
 namespace strata {
 
-// The update is elementwise, so the arena is cut into ranges that run on the CPU kernels'
-// threads; each loop body below is branch-free per element so that it vectorises.
+namespace {
+
+// The loops below take their scalars as arguments and their arrays as restrict pointers: read
+// through a lambda's captures, every store to p could (for the compiler) change lr or mu, which
+// kept the loop scalar.
+void sgdRange(float* __restrict p, const float* __restrict g, int64_t begin, int64_t end,
+              float lr, float wd) {
+    for (int64_t i = begin; i < end; ++i) p[i] -= lr * (g[i] + wd * p[i]);
+}
+
+void sgdMomentumRange(float* __restrict p, const float* __restrict g, float* __restrict buf,
+                      int64_t begin, int64_t end, float lr, float wd, float mu, bool first,
+                      bool nesterov) {
+    // PyTorch starts the buffer at the first gradient (dampening 0), whatever the buffer held.
+    if (first) {
+        for (int64_t i = begin; i < end; ++i) {
+            const float d = g[i] + wd * p[i];
+            buf[i] = d;
+            p[i] -= lr * (nesterov ? d + mu * d : d);
+        }
+        return;
+    }
+    const float m = mu;
+    if (nesterov) {
+        for (int64_t i = begin; i < end; ++i) {
+            const float d = g[i] + wd * p[i];
+            const float b = m * buf[i] + d;
+            buf[i] = b;
+            p[i] -= lr * (d + mu * b);
+        }
+    } else if (wd == 0.0f) {
+        for (int64_t i = begin; i < end; ++i) {
+            const float b = m * buf[i] + g[i];
+            buf[i] = b;
+            p[i] -= lr * b;
+        }
+    } else {
+        for (int64_t i = begin; i < end; ++i) {
+            const float d = g[i] + wd * p[i];
+            const float b = m * buf[i] + d;
+            buf[i] = b;
+            p[i] -= lr * b;
+        }
+    }
+}
+
+void adamRange(float* __restrict p, const float* __restrict g, float* __restrict m,
+               float* __restrict v, int64_t begin, int64_t end, float b1, float b2,
+               float stepSize, float bc2Sqrt, float eps, float shrink, float gradDecay) {
+    for (int64_t i = begin; i < end; ++i) {
+        const float d = g[i] + gradDecay * p[i];
+        const float pi = p[i] * shrink;
+        const float mi = b1 * m[i] + (1.0f - b1) * d;
+        const float vi = b2 * v[i] + (1.0f - b2) * d * d;
+        m[i] = mi;
+        v[i] = vi;
+        const float denom = std::sqrt(vi) / bc2Sqrt + eps;
+        p[i] = pi - stepSize * mi / denom;
+    }
+}
+
+}  // namespace
+
+// The update is elementwise, so the arena is cut into chunks that run on the CPU kernels'
+// threads; each loop body is branch-free per element so that it vectorises.
 void optimizerUpdate(const OptimizerSettings& o, float lr, int64_t step, float* p, const float* g,
                      float* state, int64_t count) {
     const float wd = static_cast<float>(o.weightDecay);
     const float eps = static_cast<float>(o.eps);
-    constexpr int64_t kGrain = 1 << 14;
+    // Chunks the threads claim one by one: a thread that loses its core holds back one chunk.
+    constexpr int64_t kChunk = 1 << 14;
     if (o.name == "sgd") {
         const float mu = static_cast<float>(o.momentum);
         float* buf = state;  // momentum_buffer (count), when momentum > 0
         const bool nesterov = o.nesterov;
-        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+        const bool first = step == 1;
+        cpu::parallelChunks(count, kChunk, [=](int64_t begin, int64_t end) {
             if (mu <= 0) {
-                for (int64_t i = begin; i < end; ++i) p[i] -= lr * (g[i] + wd * p[i]);
-                return;
-            }
-            // PyTorch starts the buffer at the first gradient; with a zero buffer and
-            // dampening 0, mu * 0 + d is that same value.
-            const bool first = step == 1;
-            for (int64_t i = begin; i < end; ++i) {
-                const float d = g[i] + wd * p[i];
-                const float b = first ? d : mu * buf[i] + d;
-                buf[i] = b;
-                p[i] -= lr * (nesterov ? d + mu * b : b);
+                sgdRange(p, g, begin, end, lr, wd);
+            } else {
+                sgdMomentumRange(p, g, buf, begin, end, lr, wd, mu, first, nesterov);
             }
         });
     } else if (o.name == "adam" || o.name == "adamw") {
@@ -46,23 +103,14 @@ void optimizerUpdate(const OptimizerSettings& o, float lr, int64_t step, float* 
         const float gradDecay = decoupled ? 0.0f : wd;
         float* m = state;          // exp_avg (count)
         float* v = state + count;  // exp_avg_sq (count)
-        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
-            for (int64_t i = begin; i < end; ++i) {
-                const float d = g[i] + gradDecay * p[i];
-                const float pi = p[i] * shrink;
-                const float mi = b1 * m[i] + (1.0f - b1) * d;
-                const float vi = b2 * v[i] + (1.0f - b2) * d * d;
-                m[i] = mi;
-                v[i] = vi;
-                const float denom = std::sqrt(vi) / bc2Sqrt + eps;
-                p[i] = pi - stepSize * mi / denom;
-            }
+        cpu::parallelChunks(count, kChunk, [=](int64_t begin, int64_t end) {
+            adamRange(p, g, m, v, begin, end, b1, b2, stepSize, bc2Sqrt, eps, shrink, gradDecay);
         });
     } else if (o.name == "rmsprop") {
         const float alpha = static_cast<float>(o.alpha), mu = static_cast<float>(o.momentum);
         float* sq = state;           // square_avg (count)
         float* buf = state + count;  // momentum_buffer (count), when momentum > 0
-        cpu::parallelFor(count, kGrain, [=](int64_t begin, int64_t end) {
+        cpu::parallelChunks(count, kChunk, [=](int64_t begin, int64_t end) {
             for (int64_t i = begin; i < end; ++i) {
                 const float d = g[i] + wd * p[i];
                 const float s = alpha * sq[i] + (1.0f - alpha) * d * d;

@@ -327,8 +327,7 @@ bool Trainer::checkpointRequested() const {
 
 Result<void> Trainer::queueStep(const std::vector<int64_t>& order, int64_t batch) {
     const int64_t B = m_program->batch, size = m_config.train->size();
-    Queued q{.batch = batch,
-             .begin = static_cast<size_t>(batch * B),
+    Queued q{.begin = static_cast<size_t>(batch * B),
              .count = static_cast<size_t>(std::min(B, size - batch * B)),
              .queuedAt = std::chrono::steady_clock::now()};
     if (auto r = bindBatch(*m_config.train, std::span(order.data() + q.begin, q.count)); !r) {

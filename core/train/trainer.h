@@ -101,15 +101,13 @@ public:
     std::string lastProblem() const;
 
 private:
-    struct Position;
     void run(std::stop_token token);
     Result<void> runEpochs(std::stop_token& token);
     // false when stopping. `problem` non-empty: pause because of it.
     bool waitWhilePaused(std::stop_token& token, const std::string& problem);
-    // A step queued on the backend whose result has not come back yet: batch `batch` of its
-    // epoch, order[begin, begin + count).
+    // A step queued on the backend whose result has not come back yet; its batch is
+    // order[begin, begin + count) of the epoch's order.
     struct Queued {
-        int64_t batch = 0;
         size_t begin = 0, count = 0;
         StepValues values;
         std::chrono::steady_clock::time_point queuedAt;

@@ -18,8 +18,12 @@ namespace strata::gpu {
 
 namespace {
 
-// Scratch of one conv2d chunk stays below this (24 MiB) unless a single sample needs more.
-constexpr uint64_t kChunkScratchFloats = uint64_t(6) << 20;
+// The scratch of one chunk counts towards the device memory a run holds, on top of the
+// activations training keeps: it stays below 1 MiB, or half the layer's whole output where that is
+// larger (bigger chunks, fewer dispatches for the large layers, while the scratch stays a fraction
+// of what the layer keeps anyway), unless a single sample needs more. 24 MiB chunks made LeNet-5's
+// scratch larger than its activation arena.
+constexpr uint64_t kChunkScratchFloats = uint64_t(1) << 18;
 
 struct ConvPlan {
     ops::ConvGeometry g;
@@ -77,7 +81,8 @@ ConvPlan planConv(const GpuOpContext& c) {
                               ? (dev.maxBindingBytes() - dev.bindingAlignment()) / 4
                               : 0;
     const uint64_t byBinding = room / std::max<uint64_t>(perSample, 1);
-    const uint64_t byScratch = kChunkScratchFloats / scratchFloats(dev, p, 1);
+    const uint64_t budget = std::max(kChunkScratchFloats, p.batch * p.outFloats() / 2);
+    const uint64_t byScratch = budget / scratchFloats(dev, p, 1);
     p.chunk = uint32_t(std::clamp<uint64_t>(std::min(byBinding, byScratch), 1, p.batch));
     return p;
 }

@@ -1,7 +1,11 @@
 #pragma once
 // One time step of an rnn/lstm/gru layer direction, forward and backward: fused kernels that
 // include the recurrent product with W_hh, one dispatch per step (gpu/ops/recurrent_layers.cpp
-// strings them together).
+// strings them together). A step binds only its own rows of the sequence tensors (times t and
+// t_prev of every batch row), so sequences far larger than one binding run; when even those rows
+// of the whole batch exceed maxStorageBufferRange, the step is split into blocks of batch rows
+// (one dispatch each). W_hh and b_hh are bound whole: a step refuses, naming them, when they do
+// not fit.
 #include <cstdint>
 
 #include "gpu/recorder.h"
@@ -25,6 +29,7 @@ struct RnnStep {
     uint32_t dirOffset = 0;  // dir * H
     uint32_t t = 0;          // time index of this step
     int32_t tPrev = -1;      // time index of the previous step; -1 at the first
+    int32_t tNext = -1;      // time index of the later step; -1 at the last (backward only)
     bool relu = false;       // rnn: relu instead of tanh
 };
 
@@ -50,9 +55,13 @@ Result<void> recordRnnStepFwd(Recorder& rec, const RnnStep& step, const RnnStepF
 
 enum class RnnGradIn : uint32_t { Sequence = 0, Last = 1, None = 2 };
 
+// rnn and lstm: the gradient of W_hh h_{t-1} + b_hh is the gate gradient dxp itself, so dq and
+// dqNext are not used (the later step's dq is read from dxp at time tNext) and hPrev is
+// batch-major (N, T, H) like dxp, written at time t: dW_hh and b_hh come from dxp's rows.
+// gru (whose n gate's gradient differs by r) writes dq apart, step-major.
 struct RnnStepBwdTensors {
     BufferRange whh;     // (G*H, H) W_hh
-    BufferRange dqNext;  // (N, G*H) the later step's dq; empty at the walk's first step
+    BufferRange dqNext;  // gru: (N, G*H) the later step's dq; empty at the walk's first step
     BufferRange dhNext;  // (N, H) gru: the later step's dhOut; empty at the walk's first step
     BufferRange dhOut;   // (N, H) gru: dLoss/dh_{t-1} not through W_hh; empty otherwise
     BufferRange dy;      // (N, T, H*dirs) or (N, H*dirs) by dyMode; empty for None
@@ -61,13 +70,13 @@ struct RnnStepBwdTensors {
     BufferRange gates;   // (N, T, G*H)
     BufferRange extra;   // (N, T, H)
     BufferRange dxp;     // (N, T, G*H) written at time t
-    BufferRange dq;      // (N, G*H) this step's d(W_hh h_{t-1} + b_hh)
-    BufferRange hPrev;   // (N, H) this step's h_{t-1}
+    BufferRange dq;      // gru: (N, G*H) this step's d(W_hh h_{t-1} + b_hh)
+    BufferRange hPrev;   // gru: (N, H) this step's h_{t-1}; rnn/lstm: (N, T, H) all steps'
     BufferRange dc;      // (N, H) lstm only; read only when dqNext is given
 };
 
 // dLoss/dh_t from the later step (dq_{t+1} W_hh, computed here) and dy, then this step's gate
-// gradients: one dispatch.
+// gradients: one dispatch. Whether a later step exists is step.tNext >= 0.
 Result<void> recordRnnStepBwd(Recorder& rec, const RnnStep& step, const RnnStepBwdTensors& x,
                               const std::string& label);
 

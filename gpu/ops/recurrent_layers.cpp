@@ -8,7 +8,15 @@
 // sizes). The state h_t also goes to a time-major scratch buffer (T, N, H) whose packed rows the
 // next step reads. Backward walks the steps in reverse with one kernel per step that forms
 // dLoss/dh_t = dq_{t+1} W_hh + dy_t and the gate gradients; the weight, bias and input
-// gradients are then one GEMM each over all steps.
+// gradients are then one GEMM each over all steps. For rnn and lstm the gradient dq of
+// W_hh h_{t-1} + b_hh is the gate gradient dxp itself: it is kept once, batch-major (the
+// largest scratch of the layer), and h_{t-1} is saved batch-major beside it so that dW_hh is one
+// GEMM over the same rows; gru's dq differs (r scales the n gate) and is kept apart.
+//
+// Tensors larger than one binding: the step kernels bind each step's rows (and split the batch
+// when needed, gpu/ops/recurrent.cpp), the GEMMs over all steps split along rows or along their
+// long reduction (gpu/ops/gemm.cpp); only a weight matrix is bound whole, so a layer whose
+// weight exceeds a binding is refused up front with the weight's PyTorch name.
 #include <string>
 
 #include "gpu/layer_kernels.h"
@@ -88,7 +96,44 @@ ops::RnnStep stepOf(const Dims& d, uint32_t dir, uint32_t s) {
             .dirOffset = dir * d.hidden,
             .t = d.timeAt(dir, s),
             .tPrev = s > 0 ? int32_t(d.timeAt(dir, s - 1)) : -1,
+            .tNext = s + 1 < d.steps ? int32_t(d.timeAt(dir, s + 1)) : -1,
             .relu = d.relu};
+}
+
+const char* cellName(RnnCell cell) {
+    return cell == RnnCell::Rnn ? "rnn" : cell == RnnCell::Lstm ? "lstm" : "gru";
+}
+
+// Sequences split across bindings (recurrent.cpp binds each step's rows, the GEMMs split along
+// rows or the reduction), but a weight matrix is bound whole by the products that read it and by
+// those that form its gradient: refuse a layer whose weight (or its gradient, in `grads`) cannot
+// be bound, naming the weight as PyTorch does.
+Result<void> checkWeightsBind(const GpuOpContext& c, const Dims& d,
+                              const std::vector<GpuTensor>& tensors) {
+    const Device& dev = c.rec.device();
+    const bool grads = &tensors == &c.gradWeights;
+    for (uint32_t k = 0; k < d.layers; ++k) {
+        for (uint32_t dir = 0; dir < d.dirs; ++dir) {
+            for (uint32_t which = 0; which < 2; ++which) {
+                const size_t i = d.weightIndex(k, dir) + which;
+                if (i >= tensors.size() || tensors[i].range.empty()) continue;
+                const BufferRange& r = tensors[i].range;
+                if (r.offset % dev.bindingAlignment() + r.size <= dev.maxBindingBytes()) continue;
+                const uint32_t cols = which == 0 ? d.inputSize(k) : d.hidden;
+                const std::string name = std::string(which == 0 ? "weight_ih_l" : "weight_hh_l") +
+                                         std::to_string(k) + (dir == 1 ? "_reverse" : "");
+                return fail(std::string(cellName(d.cell)) + " '" + c.name + "': " +
+                            (grads ? "the gradient of " : "") + name + " [" +
+                            std::to_string(d.gateWidth()) + ", " + std::to_string(cols) +
+                            "] spans " + byteText(r.size) +
+                            ", more than the device binds at once (" +
+                            byteText(dev.maxBindingBytes()) + "), and a weight is not split; "
+                            "a smaller hidden_size" + (which == 0 ? " or input size" : "") +
+                            " fits.");
+            }
+        }
+    }
+    return {};
 }
 
 Result<BufferRange> scratchOf(const GpuOpContext& c, uint64_t floats, const std::string& what) {
@@ -97,6 +142,7 @@ Result<BufferRange> scratchOf(const GpuOpContext& c, uint64_t floats, const std:
 
 Result<void> recurrent_fwd(RnnCell cell, const GpuOpContext& c) {
     const Dims d = readDims(cell, c);
+    if (auto r = checkWeightsBind(c, d, c.weights); !r) return r;
     const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
     const uint64_t NH = uint64_t(N) * H;
     auto pre = scratchOf(c, uint64_t(N) * T * GH, "input projections");  // (N, T, GH)
@@ -144,9 +190,12 @@ const GpuTensor* gradWeight(const GpuOpContext& c, size_t i) {
     return i < c.gradWeights.size() && c.gradWeights[i].present() ? &c.gradWeights[i] : nullptr;
 }
 
-// b_ih += 1ᵀ dxp and b_hh += 1ᵀ dq. When the two gradients lie next to each other (the
-// arena keeps a layer's tensors in order) and dq follows dxp, one batched GEMM does both:
-// lavapipe pays a dispatch (~60 µs) for what is little arithmetic here.
+// b_ih += 1ᵀ dxp and b_hh += 1ᵀ dq. rnn/lstm (dq == dxp): when the two gradients lie next to
+// each other (the arena keeps a layer's tensors in order), one GEMM with two rows of ones
+// forms both, (2, GH) = onesᵀ (2, NT) dxp (NT, GH): lavapipe pays a dispatch (~60 µs) for what
+// is little arithmetic here. gru: likewise one batched GEMM over [dxp; dq] when dq follows
+// dxp and both fit one binding. Else one GEMM each, which split their long reduction across
+// bindings.
 Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& ones,
                            const BufferRange& dxp, const BufferRange& dq, uint32_t NT,
                            uint32_t GH) {
@@ -154,20 +203,29 @@ Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& 
     const GpuTensor* gh = gradWeight(c, wi + 3);  // (GH)
     const uint64_t bytes = uint64_t(GH) * 4;
     const uint64_t rows = uint64_t(NT) * GH;  // floats of dxp and of dq
-    if (gi && gh && gi->range.buffer == gh->range.buffer &&
-        gh->range.offset == gi->range.offset + bytes && dq.buffer == dxp.buffer &&
-        dq.offset == dxp.offset + rows * 4) {
+    const bool adjacent = gi && gh && gi->range.buffer == gh->range.buffer &&
+                          gh->range.offset == gi->range.offset + bytes;
+    const BufferRange both = adjacent ? BufferRange{gi->range.buffer, gi->range.offset, 2 * bytes}
+                                      : BufferRange{};
+    if (adjacent && dq.empty()) {
+        // ones as (NT, 2), transposed: the GEMM may split the reduction over NT.
+        ops::GemmArgs a{.transA = true, .M = 2, .N = GH, .K = NT, .beta = 1.0f,
+                        .a = ones.floatsAt(0, 2ull * NT), .b = dxp, .c = both};
+        return ops::recordGemm(c.rec, a);
+    }
+    if (adjacent && dq.buffer == dxp.buffer && dq.offset == dxp.offset + rows * 4 &&
+        dxp.offset % c.rec.device().bindingAlignment() + 2 * rows * 4 <=
+            c.rec.device().maxBindingBytes()) {
         // Packed strides: ones (2, 1, NT), [dxp; dq] (2, NT, GH), [b_ih; b_hh] (2, 1, GH).
         ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .batch = 2, .beta = 1.0f,
                         .a = ones.floatsAt(0, 2ull * NT),
-                        .b = BufferRange{dxp.buffer, dxp.offset, 2 * rows * 4},
-                        .c = BufferRange{gi->range.buffer, gi->range.offset, 2 * bytes}};
+                        .b = BufferRange{dxp.buffer, dxp.offset, 2 * rows * 4}, .c = both};
         return ops::recordGemm(c.rec, a);
     }
     for (const GpuTensor* g : {gi, gh}) {
         if (!g) continue;
         ops::GemmArgs a{.M = 1, .N = GH, .K = NT, .beta = 1.0f, .a = ones.floatsAt(0, NT),
-                        .b = g == gi ? dxp : dq, .c = g->range};
+                        .b = g == gi || dq.empty() ? dxp : dq, .c = g->range};
         if (auto r = ops::recordGemm(c.rec, a); !r) return r;
     }
     return {};
@@ -175,20 +233,24 @@ Result<void> biasGradients(const GpuOpContext& c, size_t wi, const BufferRange& 
 
 Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
     const Dims d = readDims(cell, c);
+    if (auto r = checkWeightsBind(c, d, c.weights); !r) return r;
+    if (auto r = checkWeightsBind(c, d, c.gradWeights); !r) return r;
     const uint32_t N = d.batch, T = d.steps, H = d.hidden, GH = d.gateWidth();
     const uint32_t HD = H * d.dirs, NT = N * T;
     const uint64_t NH = uint64_t(N) * H;
-    // dxp (N, T, GH) then dq (T, N, GH) in one piece, so the two bias gradients can be one GEMM.
-    auto dxpq = scratchOf(c, 2ull * NT * GH, "gate gradients");
+    const bool gru = cell == RnnCell::Gru;
+    // dxp (N, T, GH), then for gru dq (T, N, GH) in the same piece, so that the two bias
+    // gradients can be one GEMM.
+    auto dxpq = scratchOf(c, (gru ? 2ull : 1ull) * NT * GH, "gate gradients");
     if (!dxpq) return dxpq.error();
-    const BufferRange dxpRange = dxpq->floatsAt(0, uint64_t(NT) * GH);
-    const BufferRange dqRange = dxpq->floatsAt(uint64_t(NT) * GH, uint64_t(NT) * GH);
-    const BufferRange* dxp = &dxpRange;
-    const BufferRange* dq = &dqRange;
-    auto hprev = scratchOf(c, T * NH, "previous states");  // (T, N, H)
+    const BufferRange dxp = dxpq->floatsAt(0, uint64_t(NT) * GH);
+    const BufferRange dq = gru ? dxpq->floatsAt(uint64_t(NT) * GH, uint64_t(NT) * GH)
+                               : BufferRange{};
+    // h_{t-1}: gru (T, N, H) like dq, rnn/lstm (N, T, H) like dxp.
+    auto hprev = scratchOf(c, T * NH, "previous states");
     if (!hprev) return hprev.error();
     BufferRange dh;  // (T, N, H) gru: dLoss/dh_{t-1} not through W_hh, written at step s
-    if (cell == RnnCell::Gru) {
+    if (gru) {
         auto b = scratchOf(c, T * NH, "state gradients");
         if (!b) return b.error();
         dh = *b;
@@ -227,7 +289,7 @@ Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
             const size_t wi = d.weightIndex(k, dir);
             ops::RnnStepBwdTensors x{.whh = c.weights[wi + 1].range,
                                      .seq = c.aux[d.hiddenAux(k)].range,
-                                     .dxp = *dxp};
+                                     .dxp = dxp};
             if (cell != RnnCell::Rnn) {
                 x.gates = c.aux[d.gateAux(k, dir)].range;
                 x.extra = c.aux[d.gateAux(k, dir) + 1].range;
@@ -238,38 +300,40 @@ Result<void> recurrent_bwd(RnnCell cell, const GpuOpContext& c) {
                 x.dy = !lastOnly || s + 1 == T ? dSeq : BufferRange{};
                 x.dyMode = lastOnly ? ops::RnnGradIn::Last : ops::RnnGradIn::Sequence;
                 const bool hasNext = s + 1 < T;
-                x.dqNext = hasNext ? dq->floatsAt(uint64_t(s + 1) * N * GH, uint64_t(N) * GH)
-                                   : BufferRange{};
-                if (!dh.empty()) {
+                if (gru) {
+                    x.dqNext = hasNext ? dq.floatsAt(uint64_t(s + 1) * N * GH, uint64_t(N) * GH)
+                                       : BufferRange{};
                     x.dhNext = hasNext ? dh.floatsAt((s + 1) * NH, NH) : BufferRange{};
                     x.dhOut = dh.floatsAt(s * NH, NH);
+                    x.dq = dq.floatsAt(uint64_t(s) * N * GH, uint64_t(N) * GH);
+                    x.hPrev = hprev->floatsAt(s * NH, NH);
+                } else {
+                    x.hPrev = *hprev;
                 }
-                x.dq = dq->floatsAt(uint64_t(s) * N * GH, uint64_t(N) * GH);
-                x.hPrev = hprev->floatsAt(s * NH, NH);
                 if (auto r = ops::recordRnnStepBwd(c.rec, stepOf(d, dir, s), x,
                                                    c.label("step " + std::to_string(s) + " bwd"));
                     !r) {
                     return r;
                 }
             }
-            // Over all steps at once: rows of dxp follow x (batch-major), rows of dq follow
-            // hprev (step-major).
+            // Over all steps at once: rows of dxp follow x (batch-major), rows of dq (gru) follow
+            // hprev (step-major); for rnn/lstm dq is dxp and hprev is batch-major.
             if (const GpuTensor* g = gradWeight(c, wi)) {  // (GH, in) += dxpᵀ x
                 ops::GemmArgs a{.transA = true, .M = GH, .N = inK, .K = NT, .beta = 1.0f,
-                                .a = *dxp, .b = in, .c = g->range};
+                                .a = dxp, .b = in, .c = g->range};
                 if (auto r = ops::recordGemm(c.rec, a); !r) return r;
             }
             if (const GpuTensor* g = gradWeight(c, wi + 1)) {  // (GH, H) += dqᵀ h_{t-1}
                 ops::GemmArgs a{.transA = true, .M = GH, .N = H, .K = NT, .beta = 1.0f,
-                                .a = *dq, .b = *hprev, .c = g->range};
+                                .a = gru ? dq : dxp, .b = *hprev, .c = g->range};
                 if (auto r = ops::recordGemm(c.rec, a); !r) return r;
             }
             if (d.bias) {
-                if (auto r = biasGradients(c, wi, ones, *dxp, *dq, NT, GH); !r) return r;
+                if (auto r = biasGradients(c, wi, ones, dxp, dq, NT, GH); !r) return r;
             }
             if (!dIn.empty()) {  // (N*T, in) += dxp W_ih
                 ops::GemmArgs a{.M = NT, .N = inK, .K = GH, .beta = dInAdds ? 1.0f : 0.0f,
-                                .a = *dxp, .b = c.weights[wi].range, .c = dIn};
+                                .a = dxp, .b = c.weights[wi].range, .c = dIn};
                 if (auto r = ops::recordGemm(c.rec, a); !r) return r;
                 dInAdds = true;
             }

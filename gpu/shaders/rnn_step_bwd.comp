@@ -6,8 +6,10 @@
 // An invocation owns 4 consecutive hidden units of NB batch rows, so each fetch of a row of
 // W_hh (4 units) serves NB rows and each fetch of dq (4 gate columns) serves 4 units; W_hh and
 // dq come through texel buffers, as whole RGBA32F texels when kVec (H a multiple of 4).
-// The gate gradients are written twice: batch-major for dW_ih, dx and b_ih (one GEMM each over
-// all steps) and step-major for the next step's product and, over all steps, dW_hh and b_hh.
+// The gate gradients are written batch-major (dW_ih, dx, the biases and, for rnn/lstm, dW_hh
+// are one GEMM each over all steps). For rnn and lstm they are also d(W_hh h_{t-1} + b_hh), so
+// the next step reads them back from dxp (rows T*G*H apart); gru's n gate differs by r, so gru
+// writes that gradient apart, step-major, for the next step and for dW_hh and b_hh.
 // Same formulas as the CPU kernel.
 #extension GL_GOOGLE_include_directive : require
 #extension GL_EXT_control_flow_attributes : require
@@ -21,7 +23,7 @@ layout(constant_id = 0) const uint kCell = 0u;
 layout(constant_id = 1) const bool kVec = false;
 layout(push_constant) uniform Push { RnnStepBwdPush p; };
 layout(binding = 0) uniform samplerBuffer whh;                      // (G*H, H)
-layout(binding = 1) uniform samplerBuffer dqNext;                   // (N, G*H) step t+1
+layout(binding = 1) uniform samplerBuffer dqNext;  // the later step's dq, rows dqStride apart
 layout(std430, binding = 2) readonly buffer DhNext { float dhNext[]; };  // (N, H) gru
 layout(std430, binding = 3) writeonly buffer DhOut { float dhOut[]; };   // (N, H) gru
 layout(std430, binding = 4) readonly buffer Dy { float dy[]; };
@@ -29,8 +31,8 @@ layout(std430, binding = 5) readonly buffer Seq { float seq[]; };   // (N, T, H*
 layout(std430, binding = 6) readonly buffer Gates { float gates[]; };  // (N, T, G*H)
 layout(std430, binding = 7) readonly buffer Extra { float extra[]; };  // (N, T, H)
 layout(std430, binding = 8) writeonly buffer Dxp { float dxp[]; };  // (N, T, G*H)
-layout(std430, binding = 9) writeonly buffer Dq { float dq[]; };    // (N, G*H) step t
-layout(std430, binding = 10) writeonly buffer HPrev { float hprev[]; };  // (N, H)
+layout(std430, binding = 9) writeonly buffer Dq { float dq[]; };    // gru: (N, G*H) step t
+layout(std430, binding = 10) writeonly buffer HPrev { float hprev[]; };  // (N, H) | (N, T, H)
 layout(std430, binding = 11) buffer Dc { float dc[]; };             // (N, H)
 
 const uint G = kCell == 0u ? 1u : kCell == 1u ? 4u : 3u;
@@ -52,7 +54,7 @@ void main() {
     if (hasNext) {
         // Rows and units past the edge read the last ones (valid memory) and store nothing.
         uint qRow[NB];
-        for (uint r = 0u; r < NB; ++r) qRow[r] = p.offDqNext + min(n0 + r, p.batch - 1u) * GH;
+        for (uint r = 0u; r < NB; ++r) qRow[r] = p.offDqNext + min(n0 + r, p.batch - 1u) * p.dqStride;
         if (kVec) {
             for (uint q4 = 0u; q4 < GH / 4u; ++q4) {
                 vec4 w[4];  // W_hh[4 q4 + e, j0 .. j0 + 3]
@@ -103,14 +105,12 @@ void main() {
             const bool first = p.tPrev < 0;
             const uint rowPrev = n * p.steps + uint(max(p.tPrev, 0));
             const float hPrev = first ? 0.0 : seq[p.offSeq + rowPrev * p.seqWidth + col];
-            hprev[p.offHPrev + i] = hPrev;
+            hprev[p.offHPrev + (p.dqInDxp != 0u ? row * H + j : i)] = hPrev;
             const uint xr = p.offDxp + row * GH;
-            const uint qr = p.offDq + n * GH;
             if (kCell == 0u) {
                 const float h = seq[p.offSeq + row * p.seqWidth + col];
                 const float a = p.relu != 0u ? (h > 0.0 ? g : 0.0) : g * (1.0 - h * h);
                 dxp[xr + j] = a;
-                dq[qr + j] = a;
             } else if (kCell == 1u) {
                 const uint gr = p.offGates + row * 4u * H;
                 const float ig = gates[gr + j], fg = gates[gr + H + j];
@@ -129,10 +129,6 @@ void main() {
                 dxp[xr + H + j] = df;
                 dxp[xr + 2u * H + j] = dg;
                 dxp[xr + 3u * H + j] = do_;
-                dq[qr + j] = di;
-                dq[qr + H + j] = df;
-                dq[qr + 2u * H + j] = dg;
-                dq[qr + 3u * H + j] = do_;
             } else {
                 const uint gr = p.offGates + row * 3u * H;
                 const float rg = gates[gr + j], zg = gates[gr + H + j];
@@ -144,6 +140,7 @@ void main() {
                 dxp[xr + j] = dr;
                 dxp[xr + H + j] = dz;
                 dxp[xr + 2u * H + j] = dn;
+                const uint qr = p.offDq + n * GH;
                 dq[qr + j] = dr;
                 dq[qr + H + j] = dz;
                 dq[qr + 2u * H + j] = dn * rg;

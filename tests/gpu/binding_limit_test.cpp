@@ -7,6 +7,7 @@
 
 #include "gpu/ops/batch_norm.h"
 #include "gpu/ops/broadcast.h"
+#include "gpu/ops/recurrent.h"
 #include "layer_check.h"
 
 namespace strata::gpu::test {
@@ -162,17 +163,43 @@ TEST_F(BindingLimitTest, EmbeddingSplitsAcrossBindings) {
                           6 * 100 * 40);
 }
 
-// The recurrent kernels (gpu/ops/recurrent.cpp) bind whole sequences and gate buffers: they do
-// not split yet, and must refuse with the sentence instead.
-TEST_F(BindingLimitTest, RecurrentLayersRefuseSequencesLargerThanABinding) {
-    // hidden 48 on (12, 20, 32), bidirectional: the sequence output (12, 20, 96) is 23040
-    // floats; every weight fits one binding.
+// Each time step binds only its own rows of the sequence tensors (gpu/ops/recurrent.cpp), in
+// blocks of batch rows when those do not fit; the GEMMs over all steps split along rows or
+// their reduction.
+TEST_F(BindingLimitTest, RecurrentLayersSplitAcrossBindings) {
     for (const char* type : {"rnn", "lstm", "gru"}) {
-        expectRefusal({.type = type,
-                       .params = {{"hidden_size", int64_t(48)}, {"bidirectional", true}},
-                       .inputs = {f32({1, 20, 32})}, .batch = 12, .tol = 2e-4},
-                      12 * 20 * 96);
+        SCOPED_TRACE(type);
+        // hidden 48 on (12, 20, 32), bidirectional: the sequence output (12, 20, 96) is 23040
+        // floats, lstm's input projections (12, 20, 192) 46080: each step runs in blocks of
+        // batch rows (rnn 2 of 6, lstm 3 of 4), partial blocks of the shaders' 8 rows.
+        expectSplitMatchesCpu({.type = type,
+                               .params = {{"hidden_size", int64_t(48)}, {"bidirectional", true}},
+                               .inputs = {f32({1, 20, 32})}, .batch = 12, .tol = 2e-4},
+                              12 * 20 * 96);
+        // Two bidirectional layers on (12, 40, 16), hidden 32: each layer's hidden sequence
+        // (12, 40, 64) is 120 KiB, lstm's gates 240 KiB, the gate gradients twice that; the
+        // second layer reads the first's sequence and sends its gradient back through it.
+        expectSplitMatchesCpu({.type = type,
+                               .params = {{"hidden_size", int64_t(32)},
+                                          {"num_layers", int64_t(2)},
+                                          {"bidirectional", true},
+                                          {"output", std::string("last")},
+                                          {"bias", std::string(type) != "lstm"}},
+                               .inputs = {f32({1, 40, 16})}, .batch = 12, .tol = 2e-4},
+                              12 * 40 * 64);
     }
+    // One sample's sequence larger than a binding, so one batch row per dispatch: lstm input
+    // projections (2, 180, 96) and gru's (3, 200, 96), 17280 and 19200 floats a sample (a tanh
+    // rnn that long is chaotic under the test's weights: float rounding alone decides it).
+    expectSplitMatchesCpu({.type = "lstm",
+                           .params = {{"hidden_size", int64_t(24)}, {"bidirectional", true}},
+                           .inputs = {f32({1, 180, 4})}, .batch = 2, .tol = 2e-4},
+                          180 * 96);
+    expectSplitMatchesCpu({.type = "gru",
+                           .params = {{"hidden_size", int64_t(32)},
+                                      {"output", std::string("last")}},
+                           .inputs = {f32({1, 200, 4})}, .batch = 3, .tol = 2e-4},
+                          200 * 96);
 }
 
 TEST_F(BindingLimitTest, AttentionLayersSplitAcrossBindings) {
@@ -223,6 +250,13 @@ TEST_F(BindingLimitTest, PiecesThatCannotSplitAreRefusedWithASentence) {
     ln.refuses = "one row of 20000 values is more than the device binds at once";
     ln.maxBindingBytes = kLimit;
     EXPECT_EQ(expectMatchesCpu(ln), 1u);
+    // lstm's weight_hh_l0 [288, 72] is 20736 floats: the step kernel and dW_hh bind it whole.
+    LayerCase lstm{.type = "lstm", .params = {{"hidden_size", int64_t(72)}},
+                   .inputs = {f32({1, 3, 8})}, .batch = 2};
+    lstm.refuses = "lstm 'lstm': weight_hh_l0 [288, 72] spans 81.0 KiB, more than the device "
+                   "binds at once (64.0 KiB)";
+    lstm.maxBindingBytes = kLimit;
+    EXPECT_EQ(expectMatchesCpu(lstm), 1u);
     LayerCase sm{.type = "softmax", .inputs = {f32({1, 20000})}, .batch = 2};
     sm.refuses = "one slice of 20000 values is more than the device binds at once";
     sm.maxBindingBytes = kLimit;
@@ -277,6 +311,40 @@ TEST_F(GpuTest, TensorsThatFitOneBindingKeepOneDispatchPerDirection) {
         EXPECT_EQ(record(kernel), 1u) << what << " with the device's own binding limit";
         dev().setMaxBindingBytesForTesting(kLimit);
         EXPECT_GT(record(kernel), 1u) << what << " with 64 KiB bindings";
+        dev().setMaxBindingBytesForTesting(~0ull);
+    }
+}
+
+// A recurrent step records one dispatch, forward and backward, whenever its rows of the
+// sequences fit one binding (lavapipe pays per dispatch, and a layer runs one per step), and
+// blocks of batch rows only past that. lstm, reverse direction (t_prev = t + 1), hidden 32 on
+// (12, 40): the input projections and gate tensors (12, 40, 128) are 61440 floats.
+TEST_F(GpuTest, RecurrentStepsKeepOneDispatchPerStepWhenTheirRowsFit) {
+    const uint32_t N = 12, T = 40, H = 32, GH = 4 * H, HD = 2 * H;
+    const ops::RnnStep step{.cell = ops::RnnCell::Lstm, .batch = N, .steps = T, .hidden = H,
+                            .seqWidth = HD, .dirOffset = H, .t = 20, .tPrev = 21};
+    auto seq = [&](uint64_t width) { return zeros(uint64_t(N) * T * width); };
+    const ops::RnnStepFwdTensors fwd{.pre = seq(GH), .whh = zeros(GH * H), .bhh = zeros(GH),
+                                     .hsPrev = zeros(N * H), .hsNext = zeros(N * H),
+                                     .seq = seq(HD), .gates = seq(GH), .extra = seq(H),
+                                     .y = seq(HD), .output = ops::RnnOutput::Sequence};
+    const ops::RnnStepBwdTensors bwd{.whh = fwd.whh, .dqNext = zeros(N * GH), .dy = fwd.y,
+                                     .seq = fwd.seq, .gates = fwd.gates, .extra = fwd.extra,
+                                     .dxp = seq(GH), .dq = zeros(N * GH),
+                                     .hPrev = zeros(N * H), .dc = zeros(N * H)};
+    auto record = [&](bool backward) -> size_t {
+        auto rec = recorder();
+        auto r = backward ? ops::recordRnnStepBwd(*rec, step, bwd, "lstm step bwd")
+                          : ops::recordRnnStepFwd(*rec, step, fwd, "lstm step");
+        EXPECT_TRUE(r.ok()) << r.message();
+        return rec->commandCount();
+    };
+    for (bool backward : {false, true}) {
+        SCOPED_TRACE(backward ? "backward" : "forward");
+        EXPECT_EQ(record(backward), 1u) << "with the device's own binding limit";
+        dev().setMaxBindingBytesForTesting(kLimit);
+        // Rows n*T + 20 and 21 of 12 samples span (11 * 40 + 2) * 128 floats: 4 samples fit.
+        EXPECT_EQ(record(backward), 3u) << "with 64 KiB bindings";
         dev().setMaxBindingBytesForTesting(~0ull);
     }
 }

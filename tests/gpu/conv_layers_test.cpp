@@ -63,6 +63,42 @@ TEST_F(LayerKernelTest, Conv2dMatchesCpuInChunks) {
     EXPECT_GT(expectMatchesCpu(convLayer({Shape({1, 4, 7, 9}), 6, 3, 2, 1, 1, 2, false, 5})), 0u);
 }
 
+// The chunk size comes from a scratch budget (1 MiB here: the layer's output is small): with
+// 36 column rows and 1024 positions a sample's scratch is about 156 KiB, so a batch of 13 runs
+// as chunks of 6, 6 and 1 (and on the CPU, whose blocks hold 256 KiB of columns, one sample at a
+// time) and must still give the CPU's results.
+TEST_F(LayerKernelTest, Conv2dChunksByItsScratchBudgetAndMatchesCpu) {
+    const ConvCase big{Shape({1, 4, 34, 34}), 2, 3, 1, 0, 1, 1, true, 13};
+    EXPECT_GT(expectMatchesCpu(convLayer(big)), 0u);
+
+    // Its forward asks for one chunk's scratch, not the whole batch's (13 x 156 KiB).
+    MemoryArena& memory = arena();
+    const Shape in({13, 4, 34, 34}), out({13, 2, 32, 32});
+    const Params params = {{"out_channels", int64_t(2)}, {"kernel_size", int64_t(3)},
+                           {"stride", int64_t(1)},       {"padding", int64_t(0)},
+                           {"dilation", int64_t(1)},     {"groups", int64_t(1)},
+                           {"bias", true}};
+    GpuTensor x{upload(randomFloats(uint64_t(in.numel()), 3)), in};
+    GpuTensor w{upload(randomFloats(2 * 4 * 9, 4)), Shape({2, 4, 3, 3})};
+    GpuTensor b{upload(randomFloats(2, 5)), Shape({2})};
+    GpuTensor y{zeros(uint64_t(out.numel())), out};
+    uint64_t asked = 0;
+    auto rec = recorder();
+    ASSERT_TRUE(rec);
+    GpuOpContext f{.rec = *rec, .params = params, .name = "conv"};
+    f.inputs = {x};
+    f.outputs = {y};
+    f.weights = {w, b};
+    f.scratch = [&](uint64_t floats, const std::string&) -> Result<BufferRange> {
+        asked += floats;
+        return memory.allocateFloats(std::max<uint64_t>(floats, 1), "scratch");
+    };
+    ASSERT_TRUE(findGpuKernels("conv2d")->forward(f).ok());
+    EXPECT_GT(asked, 0u);
+    EXPECT_LE(asked * 4, uint64_t(1) << 20);
+    EXPECT_LT(asked, 13u * (36 + 2 + 1) * 1024);
+}
+
 struct PoolCase {
     Shape in;  // (1, C, H, W)
     int64_t kernel, stride, padding, batch;

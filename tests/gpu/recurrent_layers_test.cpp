@@ -3,6 +3,9 @@
 // the kernel path (cell, layers, direction, output, bias, nonlinearity).
 #include "layer_check.h"
 
+#include "gpu/layer_kernels.h"
+#include "layers/harness.h"
+
 namespace strata::gpu::test {
 namespace {
 
@@ -79,6 +82,49 @@ TEST_F(RecurrentKernelTest, WholeTexelPathAndPartialRowBlocksMatchCpu) {
                               .batch = 11,
                               .tol = 2e-4}), 0u);
         }
+    }
+}
+
+// Training memory (issue 6: peak at most 1.5x what training needs): for rnn and lstm the gradient
+// of W_hh h_{t-1} + b_hh is the gate gradient itself, so backward's scratch holds the gate
+// gradients of all steps once, (N, T, G*H), beside h_{t-1} (N, T, H), a lower layer's input
+// gradient (N, T, H), the cell gradient (N, H) and two rows of ones (2, N*T). Recorded only.
+TEST_F(GpuTest, RnnAndLstmBackwardKeepTheGateGradientsOnce) {
+    const int64_t N = 3, T = 5, F = 3, H = 8;
+    for (const char* type : {"rnn", "lstm"}) {
+        SCOPED_TRACE(type);
+        const Params params{{"hidden_size", H}, {"num_layers", int64_t(2)}};
+        strata::test::LayerRun run = strata::test::makeRun(
+            type, params, {{Shape({Shape::kBatch, T, F}), DType::Float32}}, N);
+        ASSERT_NE(run.spec, nullptr);
+        arena(16 << 20);
+        auto tensor = [&](const Shape& s) { return GpuTensor{zeros(uint64_t(s.numel())), s}; };
+        auto rec = recorder();
+        ASSERT_TRUE(rec);
+        GpuOpContext b{.rec = *rec, .params = run.params, .name = type};
+        b.seed = zeros(2);
+        for (const auto& x : run.inputs) {
+            b.inputs.push_back(tensor(x.shape));
+            b.gradInputs.push_back(tensor(x.shape));
+        }
+        for (const auto& o : run.info.outputs) {
+            b.outputs.push_back(tensor(o.shape.withBatch(N)));
+            b.gradOutputs.push_back(tensor(o.shape.withBatch(N)));
+        }
+        for (const auto& w : run.weights) {
+            b.weights.push_back(tensor(w.shape));
+            b.gradWeights.push_back(tensor(w.shape));
+        }
+        for (const auto& a : run.info.aux) b.aux.push_back(tensor(a.shape.withBatch(N)));
+        uint64_t scratchFloats = 0;
+        b.scratch = [&](uint64_t floats, const std::string& what) -> Result<BufferRange> {
+            scratchFloats += floats;
+            return arena(1 << 20).allocateFloats(std::max<uint64_t>(floats, 1), what);
+        };
+        auto r = findGpuKernels(type)->backward(b);
+        ASSERT_TRUE(r.ok()) << r.message();
+        const uint64_t GH = uint64_t(std::string(type) == "lstm" ? 4 : 1) * H;
+        EXPECT_LE(scratchFloats, N * T * (GH + H + H) + N * H + 2 * N * T);
     }
 }
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/engine/cpu_math.h"
 #include "layers/harness.h"
 
 namespace strata::test {
@@ -230,6 +231,64 @@ TEST(Conv2d, BackwardAddsIntoExistingGradients) {
     }
     // Every output position sees each bias once: with dy = 1 its gradient is twice the positions.
     for (int64_t i = 0; i < db.numel(); ++i) EXPECT_FLOAT_EQ(db.data[i], 2 * 16.0f);
+}
+
+// The CPU kernel convolves blocks of a few samples (about 256 KiB of columns each, to bound the
+// memory every thread holds). With 2401 output positions and 9 column rows per group, a block is
+// 3 samples, so a batch of 7 runs as blocks of 3, 3 and 1 over two threads: each sample must come
+// out as if it were convolved alone, and the weight gradients must be the sum over samples.
+TEST(Conv2d, BlocksOfSamplesGiveWhatEachSampleGivesAlone) {
+    struct Case {
+        int64_t c, hw, o, stride, pad, groups;
+    };
+    cpu::setThreads(2);
+    for (const Case& t : std::vector<Case>{{1, 51, 3, 1, 0, 1}, {2, 97, 4, 2, 1, 2}}) {
+        SCOPED_TRACE("C=" + std::to_string(t.c) + " groups=" + std::to_string(t.groups));
+        const Params params = P({{"out_channels", t.o}, {"kernel_size", 3}, {"stride", t.stride},
+                                 {"padding", t.pad}, {"groups", t.groups}});
+        const int64_t batch = 7;
+        auto run = makeRun("conv2d", params, {image({batch, t.c, t.hw, t.hw})}, batch);
+        ASSERT_TRUE(run.spec);
+        ASSERT_EQ(run.info.outputs[0].shape, (Shape{N, t.o, 49, 49}));
+        forward(run);
+        std::mt19937 rng(5);
+        std::vector<Tensor> dy{randomTensor(run.outputs[0].shape, rng)};
+        const Grads all = backward(run, dy);
+        const int64_t inSize = t.c * t.hw * t.hw, outSize = t.o * 49 * 49;
+        std::vector<Tensor> weightSums;
+        for (const Tensor& w : all.weights) weightSums.emplace_back(w.shape, 0.0f);
+        for (int64_t s = 0; s < batch; ++s) {
+            auto one = makeRun("conv2d", params, {image({1, t.c, t.hw, t.hw})}, 1);
+            std::copy_n(run.inputs[0].data.begin() + s * inSize, inSize,
+                        one.inputs[0].data.begin());
+            one.weights = run.weights;
+            forward(one);
+            for (int64_t i = 0; i < outSize; ++i) {
+                ASSERT_NEAR(one.outputs[0].data[i], run.outputs[0].data[s * outSize + i], 1e-5)
+                    << "sample " << s << " output " << i;
+            }
+            Tensor dyOne(one.outputs[0].shape);
+            std::copy_n(dy[0].data.begin() + s * outSize, outSize, dyOne.data.begin());
+            const Grads g = backward(one, {dyOne});
+            for (int64_t i = 0; i < inSize; ++i) {
+                ASSERT_NEAR(g.inputs[0].data[i], all.inputs[0].data[s * inSize + i], 1e-5)
+                    << "sample " << s << " input gradient " << i;
+            }
+            for (size_t w = 0; w < g.weights.size(); ++w) {
+                for (int64_t i = 0; i < g.weights[w].numel(); ++i) {
+                    weightSums[w].data[i] += g.weights[w].data[i];
+                }
+            }
+        }
+        for (size_t w = 0; w < weightSums.size(); ++w) {
+            for (int64_t i = 0; i < weightSums[w].numel(); ++i) {
+                ASSERT_NEAR(weightSums[w].data[i], all.weights[w].data[i],
+                            1e-4 * std::max(1.0f, std::abs(all.weights[w].data[i])))
+                    << "weight " << w << " element " << i;
+            }
+        }
+    }
+    cpu::setThreads(0);
 }
 
 // Distinct values spaced well beyond the finite-difference step, so every window's maximum is

@@ -208,6 +208,48 @@ TEST(RecurrentBackward, IsNotZeroForEarlySteps) {
     }
 }
 
+// The W_hh gradient gathers h_{t-1} for blocks of 65536 / H (batch, time) rows: with H = 128 a
+// batch of 60 sequences of 9 steps is two blocks (512 and 28 rows), one sequence alone is one.
+// The batch's weight gradients must be the sum of each sequence's, in every direction and layer
+// (up to float rounding, relative to the largest entry: some reach ~100 and cancel).
+TEST(RecurrentBackward, WeightGradientsOfABatchAreTheSumOverItsSequences) {
+    const int64_t batch = 60, T = 9, F = 5;
+    for (std::string type : {"rnn", "lstm", "gru"}) {
+        SCOPED_TRACE(type);
+        const Params params = recurrentParams(128, 2, true, "sequence");
+        auto run = makeRun(type, params, {{Shape{batch, T, F}, DType::Float32}}, batch);
+        forward(run);
+        std::mt19937 rng(9);
+        const Tensor dy = randomTensor(run.outputs[0].shape, rng);
+        const Grads all = backward(run, {dy});
+        const int64_t outSize = dy.numel() / batch;
+        std::vector<Tensor> sums;
+        for (const Tensor& w : all.weights) sums.emplace_back(w.shape, 0.0f);
+        for (int64_t s = 0; s < batch; ++s) {
+            auto one = makeRun(type, params, {{Shape{1, T, F}, DType::Float32}}, 1);
+            std::copy_n(run.inputs[0].data.begin() + s * T * F, T * F, one.inputs[0].data.begin());
+            one.weights = run.weights;
+            forward(one);
+            Tensor dyOne(one.outputs[0].shape);
+            std::copy_n(dy.data.begin() + s * outSize, outSize, dyOne.data.begin());
+            const Grads g = backward(one, {dyOne});
+            for (size_t w = 0; w < g.weights.size(); ++w) {
+                for (int64_t i = 0; i < g.weights[w].numel(); ++i) {
+                    sums[w].data[i] += g.weights[w].data[i];
+                }
+            }
+        }
+        for (size_t w = 0; w < sums.size(); ++w) {
+            float largest = 1.0f;
+            for (float v : all.weights[w].data) largest = std::max(largest, std::abs(v));
+            for (int64_t i = 0; i < sums[w].numel(); ++i) {
+                ASSERT_NEAR(sums[w].data[i], all.weights[w].data[i], 2e-4 * largest)
+                    << "weight " << w << " element " << i;
+            }
+        }
+    }
+}
+
 // ---- output modes ----
 
 TEST(RecurrentOutput, LastIsTheFinalStateOfEachDirection) {

@@ -42,7 +42,7 @@ STRATA_STRUCT_BEGIN(RnnStepBwdPush)
     uint dyMode;     // 0: dy is a sequence (N, T, H*dirs); 1: dy is (N, H*dirs), read now; 2: none
     uint hasNext;    // 0 at the last time step of the walk: nothing flows back from later steps
     uint offWhh;     // W_hh (G*H, H)
-    uint offDqNext;  // the later step's d(W_hh h + b_hh) (N, G*H)
+    uint offDqNext;  // the later step's d(W_hh h + b_hh), rows dqStride floats apart
     uint offDhNext;  // gru: the later step's direct part of dLoss/dh_t (N, H)
     uint offDhOut;   // gru: dLoss/dh_{t-1} not through W_hh, z * g (N, H)
     uint offDy;
@@ -50,10 +50,15 @@ STRATA_STRUCT_BEGIN(RnnStepBwdPush)
     uint offGates;
     uint offExtra;
     uint offDxp;     // d(input projection) (N, T, G*H), batch-major like x
-    uint offDq;      // d(W_hh h_{t-1} + b_hh) of this step (N, G*H)
-    uint offHPrev;   // h_{t-1} of this step (N, H), for dW_hh
+    uint offDq;      // gru: d(W_hh h_{t-1} + b_hh) of this step (N, G*H)
+    uint offHPrev;   // h_{t-1} of this step, for dW_hh: (N, H), or (N, T, H) when dqInDxp
     uint offDc;      // lstm: dLoss/dc carried between steps (N, H)
-STRATA_STRUCT_END(RnnStepBwdPush, 88)
+    // rnn/lstm: d(W_hh h_{t-1} + b_hh) equals d(input projection), so dq is not written: the
+    // later step's dq is read from dxp (dqStride = T*G*H) and h_{t-1} is written batch-major
+    // beside it. gru (0): dq is written apart (dqStride = G*H), its n gate differs by r.
+    uint dqInDxp;
+    uint dqStride;   // floats between the batch rows of dqNext
+STRATA_STRUCT_END(RnnStepBwdPush, 96)
 
 STRATA_STRUCT_BEGIN(EmbeddingPush)
     uint positions;  // ids in the batch
