@@ -83,6 +83,19 @@ TEST_F(LayerKernelTest, RowKernelsWithRowsWiderThanTwoWorkgroupStrides) {
               0u);
 }
 
+// More rows than a GPU's workgroup count allows along x (65 535 on most): the workgroup per row
+// walks on to row 65 535 + g, past rows whose target is ignored (a uniform `continue` between
+// barriers).
+TEST_F(LayerKernelTest, CrossEntropyWithMoreRowsThanWorkgroups) {
+    EXPECT_GT(expectMatchesCpu({.type = "cross_entropy",
+                                .params = {{"ignore_index", int64_t{3}}},
+                                .inputs = {{Shape({1, 3}), DType::Float32},
+                                           {Shape({1}), DType::Int32}},
+                                .batch = 65600,
+                                .intRange = 4}),
+              0u);
+}
+
 // Equal maxima that meet in the workgroup's tree (lanes 1 and 3), and in one lane's walk
 // (classes 2 and 66, both lane 2): the first index wins, as std::max_element picks.
 TEST_F(GpuTest, ArgmaxTiesAcrossAndWithinLanesPickTheFirstMaximum) {
@@ -112,6 +125,32 @@ TEST_F(GpuTest, ArgmaxTiesAcrossAndWithinLanesPickTheFirstMaximum) {
     ASSERT_TRUE(rec->run());
     EXPECT_EQ(download(bp), want);
     EXPECT_EQ(download(correct)[0], float(rows));
+}
+
+// Argmax past the workgroup count along x, as CrossEntropyWithMoreRowsThanWorkgroups.
+TEST_F(GpuTest, ArgmaxWithMoreRowsThanWorkgroups) {
+    const uint32_t rows = 65600, classes = 3;
+    const auto logits = randomFloats(size_t(rows) * classes, 12);
+    std::vector<float> want(rows), targets(rows);
+    float wantCorrect = 0;
+    for (uint32_t r = 0; r < rows; ++r) {
+        const float* row = &logits[size_t(r) * classes];
+        want[r] = float(std::max_element(row, row + classes) - row);
+        targets[r] = float(r % classes);
+        wantCorrect += want[r] == targets[r] ? 1.0f : 0.0f;
+    }
+    const BufferRange bl = upload(logits), bt = upload(targets), bp = zeros(rows);
+    const BufferRange correct = zeros(1);
+    auto rec = recorder();
+    ASSERT_TRUE(ops::recordArgmaxAccuracy(*rec, {.rows = rows,
+                                                 .classes = classes,
+                                                 .logits = bl,
+                                                 .targets = bt,
+                                                 .predictions = bp,
+                                                 .correct = correct}));
+    ASSERT_TRUE(rec->run());
+    EXPECT_EQ(download(bp), want);
+    EXPECT_EQ(download(correct)[0], wantCorrect);
 }
 
 }  // namespace
