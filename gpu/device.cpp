@@ -275,8 +275,6 @@ void Device::pretendDiscreteGpuForTesting(bool on) {
 
 void Device::pretendDiscreteGpuByDefaultForTesting(bool on) { g_pretendDiscreteGpu = on; }
 
-bool Device::pretendsDiscreteGpuByDefault() { return g_pretendDiscreteGpu; }
-
 uint64_t Device::bindingAlignment() const {
     return std::max<uint64_t>({m_info.minStorageBufferOffsetAlignment,
                                m_info.minTexelBufferOffsetAlignment, 16});

@@ -115,7 +115,6 @@ public:
     // The same for every Device created from now on in this process (VulkanBackend opens its
     // own); tests/gpu sets it from STRATA_TEST_GPU_VARIANTS.
     static void pretendDiscreteGpuByDefaultForTesting(bool on);
-    static bool pretendsDiscreteGpuByDefault();
 
     Result<uint32_t> memoryType(uint32_t typeBits, VkMemoryPropertyFlags wanted) const;
     // One-shot command buffer: `record` fills it, then it is submitted and waited for.
