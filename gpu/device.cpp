@@ -1,6 +1,7 @@
 #include "gpu/device.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -11,6 +12,7 @@ namespace strata::gpu {
 namespace {
 
 std::mutex g_validationMutex;
+std::atomic<bool> g_pretendDiscreteGpu{false};
 std::vector<std::string> g_validationMessages;
 
 VKAPI_ATTR VkBool32 VKAPI_CALL onValidationMessage(
@@ -208,6 +210,8 @@ Result<std::unique_ptr<Device>> Device::create(std::shared_ptr<Instance> instanc
     self->m_instance = instance;
     self->m_physical = instance->physicalDevice(index);
     self->m_info = instance->devices()[size_t(index)];
+    self->m_realType = self->m_info.type;
+    if (g_pretendDiscreteGpu) self->pretendDiscreteGpuForTesting(true);
     if (self->m_info.apiVersion < VK_API_VERSION_1_2) {
         return fail("Vulkan device '" + self->m_info.name + "' offers Vulkan " +
                     self->m_info.apiVersionText() + " but Strata needs 1.2; update its driver.");
@@ -264,6 +268,12 @@ void Device::setMaxBindingBytesForTesting(uint64_t bytes) {
     m_maxBindingBytes = std::min<uint64_t>({bytes, m_info.maxStorageBufferRange,
                                             m_info.maxTexelBufferElements * 4});
 }
+
+void Device::pretendDiscreteGpuForTesting(bool on) {
+    m_info.type = on ? VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU : m_realType;
+}
+
+void Device::pretendDiscreteGpuByDefaultForTesting(bool on) { g_pretendDiscreteGpu = on; }
 
 uint64_t Device::bindingAlignment() const {
     return std::max<uint64_t>({m_info.minStorageBufferOffsetAlignment,

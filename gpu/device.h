@@ -47,6 +47,9 @@ struct DeviceInfo {
     float timestampPeriod = 0;  // nanoseconds per timestamp tick
     bool hasComputeQueue = false;
 
+    // The one predicate every kernel-variant choice reads: CPU-type devices (lavapipe) get
+    // register-blocked kernels and a few long-lived workgroups, GPUs shared-memory tiles and a
+    // workgroup per row. Device::pretendDiscreteGpuForTesting flips it.
     bool isCpu() const { return type == VK_PHYSICAL_DEVICE_TYPE_CPU; }
     std::string typeName() const;    // "discrete GPU", "CPU (software)"
     std::string apiVersionText() const;  // "1.3.230"
@@ -105,6 +108,13 @@ public:
     // Offset alignment that satisfies both storage and texel buffer descriptors.
     uint64_t bindingAlignment() const;
     GemmVariant gemmVariant() const;
+    // Makes info() report a discrete GPU (isCpu() false) while every limit stays the device's
+    // own, so the kernel variants chosen for GPUs run, and are tested, on lavapipe. Off restores
+    // the real type. Record after switching: recorded commands keep the variants they chose.
+    void pretendDiscreteGpuForTesting(bool on);
+    // The same for every Device created from now on in this process (VulkanBackend opens its
+    // own); tests/gpu sets it from STRATA_TEST_GPU_VARIANTS.
+    static void pretendDiscreteGpuByDefaultForTesting(bool on);
 
     Result<uint32_t> memoryType(uint32_t typeBits, VkMemoryPropertyFlags wanted) const;
     // One-shot command buffer: `record` fills it, then it is submitted and waited for.
@@ -121,6 +131,7 @@ private:
     uint32_t m_queueFamily = 0;
     VkCommandPool m_pool = VK_NULL_HANDLE;
     DeviceInfo m_info;
+    VkPhysicalDeviceType m_realType = VK_PHYSICAL_DEVICE_TYPE_OTHER;
     VkPhysicalDeviceMemoryProperties m_memory{};
     uint64_t m_maxBindingBytes = 0;
     std::mutex m_queueMutex;

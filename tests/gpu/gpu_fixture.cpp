@@ -1,6 +1,14 @@
 #include "gpu_fixture.h"
 
+#include <cstdlib>
+#include <string_view>
+
 namespace strata::gpu::test {
+
+bool pretendingDiscreteGpu() {
+    const char* env = std::getenv("STRATA_TEST_GPU_VARIANTS");
+    return env && std::string_view(env) == "1";
+}
 
 GpuContext& gpuContext() {
     static GpuContext ctx = [] {
@@ -11,6 +19,8 @@ GpuContext& gpuContext() {
             return c;
         }
         c.instance = *instance;
+        // Before any Device exists, so the VulkanBackends the tests open pretend as well.
+        if (pretendingDiscreteGpu()) Device::pretendDiscreteGpuByDefaultForTesting(true);
         auto choice = resolveDeviceChoice({DeviceKind::Vulkan}, c.instance->devices());
         if (!choice) {
             c.unavailable = choice.message();

@@ -26,6 +26,11 @@ struct GpuContext {
 
 GpuContext& gpuContext();
 
+// STRATA_TEST_GPU_VARIANTS=1 (the `gpu_variants` CTest entry): every Device of the run pretends
+// to be a discrete GPU (Device::pretendDiscreteGpuForTesting), so the kernels take the variants
+// meant for GPUs (shared-memory tiles, a workgroup per row) on lavapipe too.
+bool pretendingDiscreteGpu();
+
 class GpuTest : public ::testing::Test {
 protected:
     void SetUp() override;
