@@ -246,6 +246,10 @@ void Trainer::run(std::stop_token token) {
     if (!r) {
         // The weights of the last completed step (a backend whose device is gone keeps a copy).
         refreshWeights();
+        {
+            std::lock_guard lock(m_mutex);
+            m_problem = r.message();
+        }
         m_state = TrainerState::Failed;
         emit({TrainerEvent::Kind::Error, {}, r.message()});
     }
@@ -257,9 +261,14 @@ void Trainer::run(std::stop_token token) {
 }
 
 bool Trainer::waitWhilePaused(std::stop_token& token, const std::string& problem) {
-    m_state = TrainerState::Paused;
     if (!problem.empty()) m_pauseRequested = true;
+    // Whoever sees the state Paused reads the weights and the problem of this pause.
     refreshWeights();
+    if (!problem.empty()) {
+        std::lock_guard lock(m_mutex);
+        m_problem = problem;
+    }
+    m_state = TrainerState::Paused;
     emit({TrainerEvent::Kind::Paused, {}, problem.empty() ? "paused" : problem});
     for (;;) {
         {
