@@ -3,7 +3,8 @@
 # for several rounds, and rewrites the workloads section of docs/benchmarks.md with the medians
 # and the Strata/PyTorch ratios; also runs `strata bench --kernels` for its own section.
 # Usage: scripts/bench.sh STRATA_BINARY         (`make bench` calls it with build/app/strata)
-# Environment: BENCH_ROUNDS (3), BENCH_STEPS (100: a W1 step takes about 1 ms, fewer steps measure the machine's noise), BENCH_WARMUP (5, both sides), BENCH_THREADS (2),
+# Environment: BENCH_ROUNDS (3), BENCH_STEPS (100: a W1 step takes about 1 ms, so fewer steps
+# measure the machine's noise), BENCH_WARMUP (5, both sides), BENCH_THREADS (2),
 # BENCH_DOC (docs/benchmarks.md), BENCH_KERNELS (1; 0 skips `strata bench --kernels`).
 # Never invents a figure: a side that cannot run is reported as not measured, and the script still
 # exits 0 so that the other side's figures are kept.
