@@ -103,35 +103,41 @@ Result<void> eltwise(Recorder& rec, uint32_t mode, Activation act, const BufferR
 
 }  // namespace
 
-Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, uint32_t dh,
-                             const BufferRange& rows, uint32_t stride, uint32_t col0,
-                             std::span<const BufferRange> heads) {
+namespace {
+
+// head_split (rows to heads) and head_merge (heads back to rows) bind the same ranges and
+// differ only in which side they write.
+Result<void> recordHeadCopy(Recorder& rec, bool toHeads, uint32_t n, uint32_t l, uint32_t h,
+                            uint32_t dh, const BufferRange& rows, uint32_t stride, uint32_t col0,
+                            std::span<const BufferRange> heads) {
+    const char* label = toHeads ? "head_split" : "head_merge";
     const uint32_t parts = uint32_t(heads.size());
     const uint64_t per = uint64_t(n) * l * h * dh;
     if (parts == 0 || parts > 3 || per == 0) return {};
     const uint64_t rowFloats = uint64_t(l) * stride, headFloats = uint64_t(l) * h * dh;
     std::vector<BufferRange> all{rows.floatsAt(0, n * rowFloats)};
     for (const auto& hr : heads) all.push_back(hr.floatsAt(0, per));
-    auto perPart =
-        itemsPerPart(rec.device(), n, std::max(rowFloats, headFloats), all, "head_split");
+    auto perPart = itemsPerPart(rec.device(), n, std::max(rowFloats, headFloats), all, label);
     if (!perPart) return perPart.error();
     // Parts of the samples when the tensors are larger than one binding.
     for (uint32_t n0 = 0; n0 < n; n0 += *perPart) {
         const uint32_t nc = std::min(*perPart, n - n0);
         HeadPush p{nc, l, h, dh, stride, col0, parts, 0, 0, 0, 0};
         BindList list(rec.device());
-        p.offRows = list.add(rows.floatsAt(n0 * rowFloats, nc * rowFloats), Access::Read, "rows");
+        // Merging writes the heads' columns only, but the range spans the others.
+        p.offRows = list.add(rows.floatsAt(n0 * rowFloats, nc * rowFloats),
+                             toHeads ? Access::Read : Access::Write, "rows");
         uint32_t* offs[3] = {&p.offHeads0, &p.offHeads1, &p.offHeads2};
         for (uint32_t k = 0; k < 3; ++k) {
             *offs[k] = list.add(k < parts ? heads[k].floatsAt(n0 * headFloats, nc * headFloats)
                                           : BufferRange{},
-                                Access::Write, "heads");
+                                toHeads ? Access::Write : Access::Read, "heads");
         }
         if (auto r = list.status(); !r) return r;
-        if (auto r = rec.dispatch(kHeadSplit, {}, list.bindings(), &p,
+        if (auto r = rec.dispatch(toHeads ? kHeadSplit : kHeadMerge, {}, list.bindings(), &p,
                                   {strideGroups(rec.device(), nc * headFloats / dh * parts, 64),
                                    1, 1},
-                                  "head_split");
+                                  label);
             !r) {
             return r;
         }
@@ -139,40 +145,18 @@ Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, 
     return {};
 }
 
+}  // namespace
+
+Result<void> recordHeadSplit(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, uint32_t dh,
+                             const BufferRange& rows, uint32_t stride, uint32_t col0,
+                             std::span<const BufferRange> heads) {
+    return recordHeadCopy(rec, true, n, l, h, dh, rows, stride, col0, heads);
+}
+
 Result<void> recordHeadMerge(Recorder& rec, uint32_t n, uint32_t l, uint32_t h, uint32_t dh,
                              std::span<const BufferRange> heads, const BufferRange& rows,
                              uint32_t stride, uint32_t col0) {
-    const uint32_t parts = uint32_t(heads.size());
-    const uint64_t per = uint64_t(n) * l * h * dh;
-    if (parts == 0 || parts > 3 || per == 0) return {};
-    const uint64_t rowFloats = uint64_t(l) * stride, headFloats = uint64_t(l) * h * dh;
-    std::vector<BufferRange> all{rows.floatsAt(0, n * rowFloats)};
-    for (const auto& hr : heads) all.push_back(hr.floatsAt(0, per));
-    auto perPart =
-        itemsPerPart(rec.device(), n, std::max(rowFloats, headFloats), all, "head_merge");
-    if (!perPart) return perPart.error();
-    for (uint32_t n0 = 0; n0 < n; n0 += *perPart) {
-        const uint32_t nc = std::min(*perPart, n - n0);
-        HeadPush p{nc, l, h, dh, stride, col0, parts, 0, 0, 0, 0};
-        BindList list(rec.device());
-        // Columns outside the blocks are not written, but the range spans them.
-        p.offRows = list.add(rows.floatsAt(n0 * rowFloats, nc * rowFloats), Access::Write, "rows");
-        uint32_t* offs[3] = {&p.offHeads0, &p.offHeads1, &p.offHeads2};
-        for (uint32_t k = 0; k < 3; ++k) {
-            *offs[k] = list.add(k < parts ? heads[k].floatsAt(n0 * headFloats, nc * headFloats)
-                                          : BufferRange{},
-                                Access::Read, "heads");
-        }
-        if (auto r = list.status(); !r) return r;
-        if (auto r = rec.dispatch(kHeadMerge, {}, list.bindings(), &p,
-                                  {strideGroups(rec.device(), nc * headFloats / dh * parts, 64),
-                                   1, 1},
-                                  "head_merge");
-            !r) {
-            return r;
-        }
-    }
-    return {};
+    return recordHeadCopy(rec, false, n, l, h, dh, rows, stride, col0, heads);
 }
 
 Result<void> recordAttentionSoftmaxFwd(Recorder& rec, uint32_t blocks, uint32_t t, uint32_t s,
