@@ -139,17 +139,16 @@ Pool& pool() {
     return *g_pool;
 }
 
-// One product with explicit leading dimensions (row-major).
-void sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
-           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-           int64_t ldc) {
+}  // namespace
+
+void gemmHere(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+              const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+              int64_t ldc) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
                 transB ? CblasTrans : CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
                 static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
                 beta, C, static_cast<int>(ldc));
 }
-
-}  // namespace
 
 void setThreads(int threads) {
     std::lock_guard lock(g_poolMutex);
@@ -211,7 +210,7 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
     // Below about a million multiply-adds a split costs more than it saves.
     const bool split = M * N * K >= (int64_t{1} << 20) && !Pool::t_inside && threads() > 1;
     if (!split) {
-        sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
+        gemmHere(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, N);
         return;
     }
     // Split C into blocks of 64 columns (or rows) that the threads claim one by one, so that a
@@ -227,13 +226,13 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
         parallelChunks(blocks, 1, [&](int64_t b0, int64_t b1) {
             const int64_t n0 = b0 * block, n1 = std::min(N, b1 * block);
             const float* b = transB ? B + n0 * ldb : B + n0;
-            sgemm(transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, N);
+            gemmHere(transA, transB, M, n1 - n0, K, alpha, A, lda, b, ldb, beta, C + n0, N);
         });
     } else {
         parallelChunks(blocks, 1, [&](int64_t b0, int64_t b1) {
             const int64_t m0 = b0 * block, m1 = std::min(M, b1 * block);
             const float* a = transA ? A + m0 : A + m0 * lda;
-            sgemm(transA, transB, m1 - m0, N, K, alpha, a, lda, B, ldb, beta, C + m0 * N, N);
+            gemmHere(transA, transB, m1 - m0, N, K, alpha, a, lda, B, ldb, beta, C + m0 * N, N);
         });
     }
 }
@@ -247,7 +246,7 @@ void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, 
     const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / std::max<int64_t>(1, M * N * K));
     parallelFor(batch, grain, [&](int64_t b0, int64_t b1) {
         for (int64_t b = b0; b < b1; ++b) {
-            sgemm(transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb,
+            gemmHere(transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb,
                   beta, C + b * strideC, N);
         }
     });

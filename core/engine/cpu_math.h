@@ -19,6 +19,12 @@ namespace strata::cpu {
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           const float* B, float beta, float* C);
 
+// One product with explicit leading dimensions (row-major), on the calling thread: for kernels
+// that already spread their products over the pool.
+void gemmHere(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
+              const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+              int64_t ldc);
+
 // Batched strided variant: `batch` independent products, operands `stride*` floats apart;
 // the products are spread over the pool.
 void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K,

@@ -1,6 +1,5 @@
 #include "core/layers/attention_kernels.h"
 
-#include <cblas.h>
 
 #include <algorithm>
 #include <bit>
@@ -176,16 +175,6 @@ void addColumnSums(const float* __restrict x, int64_t rows, int64_t cols, int64_
     }
 }
 
-// One product with explicit leading dimensions (row-major), on the calling thread.
-void sgemmLd(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha,
-             const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-             int64_t ldc) {
-    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans,
-                transB ? CblasTrans : CblasNoTrans, static_cast<int>(M), static_cast<int>(N),
-                static_cast<int>(K), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
-                beta, C, static_cast<int>(ldc));
-}
-
 }  // namespace
 
 // ---- layer norm ----
@@ -330,7 +319,7 @@ void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
             const float* v = saved.v + b * S * E + hd * Dh;  // (S, Dh), leading dim E
             float* probs = saved.attention + bh * T * S;     // (T, S)
             // scores = q k^T / sqrt(Dh), then probabilities in place
-            sgemmLd(false, true, T, S, Dh, scale, q, E, k, E, 0.0f, probs, S);
+            cpu::gemmHere(false, true, T, S, Dh, scale, q, E, k, E, 0.0f, probs, S);
             for (int64_t i = 0; i < T; ++i) {
                 softmaxRow(probs + i * S, causal ? std::min(i + 1, S) : S, S);
             }
@@ -341,7 +330,7 @@ void mhaFwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
                 drop.applyAt(dropped, T * S, bh * T * S);
                 mix = dropped;
             }
-            sgemmLd(false, false, T, Dh, S, 1.0f, mix, S, v, E, 0.0f,
+            cpu::gemmHere(false, false, T, Dh, S, 1.0f, mix, S, v, E, 0.0f,
                     saved.context + b * T * E + hd * Dh, E);
         }
     });
@@ -390,15 +379,15 @@ void mhaBwd(const MhaShape& sh, const float* x, const float* memory, const MhaWe
                 mix = dropped;
             }
             // dv = mix^T dctx; dp = dctx v^T
-            sgemmLd(true, false, S, Dh, T, 1.0f, mix, S, dctx, E, 0.0f,
+            cpu::gemmHere(true, false, S, Dh, T, 1.0f, mix, S, dctx, E, 0.0f,
                     dv + b * S * ldkv + hd * Dh, ldkv);
-            sgemmLd(false, true, T, S, Dh, 1.0f, dctx, E, v, E, 0.0f, dp, S);
+            cpu::gemmHere(false, true, T, S, Dh, 1.0f, dctx, E, v, E, 0.0f, dp, S);
             drop.applyAt(dp, T * S, bh * T * S);  // the same mask and scale as forward
             for (int64_t i = 0; i < T; ++i) softmaxRowBwd(probs + i * S, dp + i * S, S);
             // dq = dS k / sqrt(Dh); dk = dS^T q / sqrt(Dh)
-            sgemmLd(false, false, T, Dh, S, scale, dp, S, k, E, 0.0f,
+            cpu::gemmHere(false, false, T, Dh, S, scale, dp, S, k, E, 0.0f,
                     dq + b * T * ldq + hd * Dh, ldq);
-            sgemmLd(true, false, S, Dh, T, scale, dp, S, q, E, 0.0f,
+            cpu::gemmHere(true, false, S, Dh, T, scale, dp, S, q, E, 0.0f,
                     dk + b * S * ldkv + hd * Dh, ldkv);
             if (!biasParts) continue;
             float* part = biasParts + b * 3 * E + hd * Dh;  // (3, E) of this sample, head hd
