@@ -687,8 +687,32 @@ struct StaleRecovery {
     std::unique_ptr<QLockFile> lock;  // held so that no other starting studio offers it too
 };
 
+// Before recovery slots, one file in the app data folder held the autosave (and QSettings
+// "recovery/path" where it came from): move it into a free slot, so that it is offered too.
+void adoptLegacyRecovery() {
+    const QString legacy =
+        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/recovery.strata.json";
+    if (!QFile::exists(legacy)) return;
+    QDir().mkpath(MainWindow::recoveryDir());
+    for (int k = 0; k < kMaxRecoverySlots; ++k) {
+        const QString recovery = slotBase(k) + ".strata.json";
+        if (QFile::exists(recovery)) continue;
+        auto lock = tryLockSlot(slotBase(k) + ".lock");
+        if (!lock || QFile::exists(recovery) || !QFile::rename(legacy, recovery)) continue;
+        QSettings settings;
+        const QString origin = settings.value("recovery/path").toString();
+        settings.remove("recovery/path");
+        QFile f(originPathOf(recovery));
+        if (!origin.isEmpty() && f.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            f.write(origin.toUtf8());
+        }
+        return;
+    }
+}
+
 // Newest first: the work a person most likely misses.
 std::vector<StaleRecovery> lockStaleRecoveries() {
+    adoptLegacyRecovery();
     std::vector<StaleRecovery> stale;
     const QFileInfoList files = QDir(MainWindow::recoveryDir())
                                     .entryInfoList({"recovery-*.strata.json"}, QDir::Files,

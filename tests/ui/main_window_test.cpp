@@ -384,6 +384,28 @@ TEST_F(Studio, ARecoveryLockLeftByADeadProcessIsStaleAndALiveOneIsNot) {
     EXPECT_TRUE(QFile::exists(crashed));
 }
 
+TEST_F(Studio, TheSingleRecoveryFileOfTheVersionBeforeSlotsIsStillOffered) {
+    auto w = makeWindow(false);
+    build(*w);
+    w->autosave();
+    // What the previous version left after a crash: one file beside the slots' folder, and the
+    // document's origin in the settings.
+    const QString legacy =
+        QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/recovery.strata.json";
+    ASSERT_TRUE(QFile::copy(w->recoveryPath(), legacy));
+    QSettings().setValue("recovery/path", "/home/someone/net.strata.json");
+
+    const QStringList stale = MainWindow::staleRecoveryFiles();
+    ASSERT_EQ(stale.size(), 1) << stale.join(", ").toStdString();
+    EXPECT_TRUE(stale[0].startsWith(MainWindow::recoveryDir()));
+    EXPECT_NE(stale[0], w->recoveryPath());
+    EXPECT_FALSE(QFile::exists(legacy));
+    QFile origin(QString(stale[0]).replace(".strata.json", ".origin"));
+    ASSERT_TRUE(origin.open(QIODevice::ReadOnly));
+    EXPECT_EQ(origin.readAll(), QByteArray("/home/someone/net.strata.json"));
+    EXPECT_FALSE(QSettings().contains("recovery/path"));
+}
+
 TEST_F(Studio, WindowGeometryDockLayoutAndRecentFilesPersist) {
     QTemporaryDir dir;
     const QString path = dir.filePath("kept.strata.json");
