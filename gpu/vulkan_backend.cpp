@@ -59,7 +59,7 @@ Result<void> VulkanBackend::prepare(const Program& program) {
     m_recorded.clear();
     m_resident.clear();
     m_inFlight.clear();
-    m_finished.clear();
+    m_retired.clear();
     m_program = &program;
     m_n = program.batch;
     m_recordings = 0;
@@ -546,8 +546,8 @@ Result<StepResult> VulkanBackend::trainStep(const StepValues& values) {
     STRATA_TRY(drain());  // earlier queued results stay for finishedSteps
     STRATA_TRY(queueStep(values));
     STRATA_TRY(drain());
-    const StepResult r = m_finished.back();
-    m_finished.pop_back();
+    const StepResult r = m_retired.back();
+    m_retired.pop_back();
     return r;
 }
 
@@ -604,7 +604,7 @@ Result<std::vector<StepResult>> VulkanBackend::finishedSteps(bool all) {
         if (!*done) break;
         STRATA_TRY(retireOldest());
     }
-    return std::exchange(m_finished, {});
+    return std::exchange(m_retired, {});
 }
 
 Result<void> VulkanBackend::retireOldest() {
@@ -619,7 +619,7 @@ Result<void> VulkanBackend::retireOldest() {
         r.correct = int64_t(out.correct);
         r.counted = int64_t(out.counted);
     }
-    m_finished.push_back(r);
+    m_retired.push_back(r);
     if (!m_hostParameters.empty()) {
         std::memcpy(m_hostParameters.data(), m_mirror[f.slot]->mapped(),
                     m_hostParameters.size() * 4);

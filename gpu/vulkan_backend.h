@@ -148,7 +148,7 @@ private:
         Recorder* rec;
     };
     std::deque<InFlight> m_inFlight;
-    std::vector<StepResult> m_finished;  // retired, not yet handed to finishedSteps
+    std::vector<StepResult> m_retired;  // results of finished steps not yet handed back
     std::unique_ptr<DeviceBuffer> m_mirror[kSlots];  // host-visible copies of the parameters
     std::vector<float> m_hostParameters;  // those of the last completed step (or upload)
     int64_t m_n = 0;

@@ -1,8 +1,11 @@
 #pragma once
 // Small graphs and data sets shared by the engine and training tests.
+#include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -10,6 +13,17 @@
 #include "core/graph/graph_edit.h"
 
 namespace strata::test {
+
+// Polls `cond` every millisecond until it holds (true) or `limit` passes (false).
+inline bool waitFor(const std::function<bool()>& cond,
+                    std::chrono::milliseconds limit = std::chrono::seconds(20)) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!cond()) {
+        if (std::chrono::steady_clock::now() > end) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
 
 inline NodeId mustAdd(GraphEdit& e, const std::string& type, const std::string& name,
                       const Params& params = {}) {

@@ -30,15 +30,6 @@ TrainerConfig smallConfig(int64_t epochs) {
     return c;
 }
 
-bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit = 20s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
 TEST(TrainerForTheStudio, EpochEventsCarryEveryValidationPrediction) {
     Trainer t(smallConfig(2));
     ASSERT_TRUE(t.start().ok());

@@ -61,15 +61,6 @@ std::map<int64_t, float> runToEnd(TrainerConfig c, Trainer** keep = nullptr) {
     return losses;
 }
 
-bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds limit = 20s) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() > end) return false;
-        std::this_thread::sleep_for(1ms);
-    }
-    return true;
-}
-
 TEST(Trainer, MlpLearnsASyntheticClassification) {
     TrainerConfig c = mlpConfig(12);
     Trainer t(std::move(c));
